@@ -1,0 +1,11 @@
+# Dependencies, all from Debian packages: pkg-config where there is no CMake package.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LDNS REQUIRED IMPORTED_TARGET ldns)
+pkg_check_modules(CARES REQUIRED IMPORTED_TARGET libcares)
+pkg_check_modules(UV REQUIRED IMPORTED_TARGET libuv)
+find_package(OpenSSL 3.0 REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(Threads REQUIRED)
+if(CDNS_TESTS)
+  find_package(GTest REQUIRED)
+endif()

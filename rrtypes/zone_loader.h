@@ -1,0 +1,39 @@
+// Master-file (RFC 1035 §5) loading with the compute types in presentation form. ldns reads
+// private types only in RFC 3597 form, so each entry of ours is translated before ldns sees it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/ldns_handles.h"
+#include "common/result.h"
+
+namespace cdns::rrtypes {
+
+struct ZoneFile {
+  std::vector<RrPtr> records;  // in file order
+  RdfPtr origin;               // the origin given, or the last $ORIGIN seen
+};
+
+/// Loads a master file. `origin` (e.g. "gba.example.") is the zone name for relative owners;
+/// $ORIGIN, $TTL and $INCLUDE (relative to the including file, 8 levels deep) are honoured.
+/// Errors read "file:line: problem". `defaultTtl` applies until a $TTL directive.
+Result<ZoneFile> loadZoneFile(const std::string& path, std::string_view origin, uint32_t defaultTtl = 3600);
+/// The same from text in memory; `name` stands for the file in errors.
+Result<ZoneFile> loadZoneText(std::string_view text, std::string_view name, std::string_view origin,
+                              uint32_t defaultTtl = 3600);
+
+/// Rewrites one RR entry ("owner [ttl] [class] TYPE rdata") whose type is one of ours into
+/// RFC 3597 form ("owner [ttl] [class] TYPE65281 \# n hex"); other entries come back unchanged.
+Result<std::string> translateEntry(std::string_view entry);
+
+/// Parses one RR in presentation form (our types included) into an ldns RR.
+Result<RrPtr> parseRr(std::string_view text, std::string_view origin = {}, uint32_t defaultTtl = 3600);
+
+/// Prints one RR in presentation form, our types decoded ("sz1 300 IN CAP cpu=1/2").
+/// Falls back to RFC 3597 form when the rdata of one of our types does not decode.
+std::string rrToText(const ldns_rr* rr);
+
+}  // namespace cdns::rrtypes
