@@ -231,15 +231,24 @@ ParseStatus parseQuery(const uint8_t* msg, size_t len, ParsedQuery& q) {
   return ParseStatus::kOk;
 }
 
-bool writeOpt(MessageWriter& w, const ParsedQuery& q, const QueryLimits& limits, uint8_t extRcode) {
-  w.setLimit(w.limit() + 11);
-  uint8_t opt[11] = {0, 0, dns::kOPT, 0, 0, extRcode, 0, static_cast<uint8_t>(q.ednsDo ? 0x80 : 0), 0, 0, 0};
+bool writeOpt(MessageWriter& w, const ParsedQuery& q, const QueryLimits& limits, uint8_t extRcode, int ede) {
+  uint8_t opt[17] = {0, 0, dns::kOPT, 0, 0, extRcode, 0, static_cast<uint8_t>(q.ednsDo ? 0x80 : 0), 0, 0, 0};
+  size_t len = 11;
   dns::put16(opt + 3, limits.udpMaxPayload);
-  return w.raw(opt, sizeof opt);
+  if (ede >= 0) {
+    // RFC 8914 §2: option 15, info-code, no extra text.
+    dns::put16(opt + 9, 6);
+    dns::put16(opt + 11, 15);
+    dns::put16(opt + 13, 2);
+    dns::put16(opt + 15, static_cast<uint16_t>(ede));
+    len = 17;
+  }
+  w.setLimit(w.limit() + len);
+  return w.raw(opt, len);
 }
 
 size_t writeErrorResponse(const uint8_t* msg, const ParsedQuery& q, uint16_t rcode, uint8_t* out, size_t cap,
-                          const QueryLimits& limits) {
+                          const QueryLimits& limits, int ede) {
   MessageWriter w(out, cap);
   uint8_t hdr[dns::kHeaderSize] = {};
   std::memcpy(hdr, msg, 4);
@@ -252,7 +261,7 @@ size_t writeErrorResponse(const uint8_t* msg, const ParsedQuery& q, uint16_t rco
   if (q.hasQuestion) w.raw(msg + dns::kHeaderSize, q.questionEnd - dns::kHeaderSize);
   if (q.hasEdns) {
     w.setLimit(w.size());
-    writeOpt(w, q, limits, static_cast<uint8_t>(rcode >> 4));
+    writeOpt(w, q, limits, static_cast<uint8_t>(rcode >> 4), ede);
   }
   return w.size();
 }
@@ -263,10 +272,10 @@ Outcome processQuery(const uint8_t* msg, size_t len, uint8_t* out, size_t cap, T
   ParseStatus ps = parseQuery(msg, len, q);
   if (ps == ParseStatus::kDrop) return o;
   o.qtype = q.hasQuestion ? q.qtype : 0;
-  auto error = [&](uint16_t rcode) {
+  auto error = [&](uint16_t rcode, int ede = -1) {
     o.action = Action::kRespond;
     o.rcode = rcode;
-    o.len = writeErrorResponse(msg, q, rcode, out, cap, limits);
+    o.len = writeErrorResponse(msg, q, rcode, out, cap, limits, ede);
     return o;
   };
   bool implemented = q.opcode == dns::kOpQuery || q.opcode == dns::kOpUpdate;
@@ -292,7 +301,7 @@ Outcome processQuery(const uint8_t* msg, size_t len, uint8_t* out, size_t cap, T
   }
   std::string_view lname(reinterpret_cast<const char*>(q.lname), q.qnameLen);
   const Zone* zone = zones.findFor(lname);
-  if (!zone) return error(dns::kRefused);  // not authoritative for any enclosing zone
+  if (!zone) return error(dns::kRefused, kEdeNotAuthoritative);  // no enclosing zone here
   if (q.qtype == dns::kAXFR || q.qtype == dns::kIXFR) {
     o.zone = zones.exact(lname);
     if (!o.zone) return error(dns::kNotAuth);

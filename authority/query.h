@@ -65,10 +65,17 @@ Outcome processQuery(const uint8_t* msg, size_t len, uint8_t* out, size_t cap, T
 
 /// Writes a header-and-question-only response with `rcode` (used by FORMERR, NOTIMP, REFUSED and
 /// by callers such as the transfer code). Keeps the OPT record when the request had one.
+/// `ede` >= 0 adds an Extended DNS Error (RFC 8914) with that info-code when the request had EDNS.
 size_t writeErrorResponse(const uint8_t* msg, const ParsedQuery& q, uint16_t rcode, uint8_t* out, size_t cap,
-                          const QueryLimits& limits);
+                          const QueryLimits& limits, int ede = -1);
+
+/// Extended DNS Error info-codes (RFC 8914 §4) we use.
+inline constexpr int kEdeNotAuthoritative = 20;
+inline constexpr int kEdeNotSupported = 21;
+inline constexpr int kEdeProhibited = 18;
 
 /// Appends an OPT record (RFC 6891 §6.1.2) for a response to `q`; `extRcode` is the upper 8 bits.
-bool writeOpt(dns::MessageWriter& w, const ParsedQuery& q, const QueryLimits& limits, uint8_t extRcode = 0);
+bool writeOpt(dns::MessageWriter& w, const ParsedQuery& q, const QueryLimits& limits, uint8_t extRcode = 0,
+              int ede = -1);
 
 }  // namespace cdns::authority

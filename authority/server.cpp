@@ -15,9 +15,7 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "rrtypes/zone_loader.h"
-#if __has_include("common/http_server.h") && defined(CDNS_HAVE_HTTP)
 #include "common/http_server.h"
-#endif
 
 namespace cdns::authority {
 
@@ -35,13 +33,21 @@ Result<std::shared_ptr<const ZoneSet>> loadZones(const Config& config) {
   return std::shared_ptr<const ZoneSet>(std::move(set));
 }
 
-#if defined(CDNS_HAVE_HTTP)
+Result<std::shared_ptr<const TransferPolicy>> makePolicy(const Config& c) {
+  auto policy = std::make_shared<TransferPolicy>();
+  policy->zones = c.zones;
+  for (size_t i = 0; i < c.keys.size(); ++i) {
+    const auto& k = c.keys[i];
+    auto key = tsig::parseKeySpec(k.algorithm + ":" + k.name + ":" + k.secret);
+    if (!key) return makeError("/keys/" + std::to_string(i) + ": " + key.error().message);
+    policy->keys.add(std::move(*key));
+  }
+  return std::shared_ptr<const TransferPolicy>(std::move(policy));
+}
+
 struct Server::Metrics {
   std::unique_ptr<http::Server> http;
 };
-#else
-struct Server::Metrics {};
-#endif
 
 Server::Server(Config config, std::string configFile, std::string readyFile)
     : config_(std::move(config)), configFile_(std::move(configFile)), readyFile_(std::move(readyFile)) {}
@@ -168,9 +174,9 @@ Status Server::start() {
   shared_.tcpIdleTimeoutMs = config_.tcpIdleTimeoutMs;
   shared_.tcpMaxConnections = config_.tcpMaxConnections;
   {
-    auto policy = std::make_shared<TransferPolicy>();
-    policy->zones = config_.zones;
-    shared_.policy = policy;
+    auto policy = makePolicy(config_);
+    if (!policy) return policy.error();
+    shared_.policy = *policy;
   }
   if (!config_.tlsListen.empty())
     if (auto st = makeTlsContext(config_, shared_.tls); !st) return st;
@@ -182,7 +188,6 @@ Status Server::start() {
   notifier_ = std::make_unique<Notifier>(&loop_, control_);
   if (auto st = notifier_->start(); !st) return st;
   metrics_ = std::make_unique<Metrics>();
-#if defined(CDNS_HAVE_HTTP)
   if (!config_.metricsListen.empty()) {
     metrics_->http = std::make_unique<http::Server>(&loop_, [this](const http::Request& req) {
       http::Response r;
@@ -202,9 +207,6 @@ Status Server::start() {
     auto addr = net::parseHostPort(config_.metricsListen);
     readyLines_.push_back("metrics " + net::formatHost(reinterpret_cast<sockaddr*>(&*addr)) + " " + std::to_string(*port));
   }
-#else
-  if (!config_.metricsListen.empty()) return makeError("metrics: this build has no HTTP server");
-#endif
   for (size_t i = 0; i < sockets_.size(); ++i) {
     workers_.push_back(std::make_unique<Worker>(static_cast<int>(i), shared_, std::move(sockets_[i])));
     workers_.back()->start();
@@ -256,13 +258,17 @@ void Server::reload() {
     log::error("authority.reload").kv("error", zones.error().message).msg("bad zone; keeping the old ones");
     return;
   }
+  auto policy = makePolicy(next);
+  if (!policy) {
+    control_.reloadFailures.inc();
+    log::error("authority.reload").kv("error", policy.error().message).msg("bad key; keeping the old configuration");
+    return;
+  }
   auto before = shared_.store.get();
   config_ = next;
   {
-    auto policy = std::make_shared<TransferPolicy>();
-    policy->zones = config_.zones;
     std::lock_guard<std::mutex> g(shared_.policyMu);
-    shared_.policy = policy;
+    shared_.policy = *policy;
   }
   shared_.store.publish(*zones);
   control_.reloads.inc();
@@ -284,9 +290,7 @@ void Server::stopAll() {
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) w->join();
   notifier_->close();
-#if defined(CDNS_HAVE_HTTP)
   if (metrics_ && metrics_->http) metrics_->http->close();
-#endif
   uv_close(reinterpret_cast<uv_handle_t*>(&sigHup_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigTerm_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigInt_), nullptr);

@@ -17,6 +17,8 @@ namespace cdns::authority {
 
 /// Loads every configured zone; errors name the file, the line and the problem.
 Result<std::shared_ptr<const ZoneSet>> loadZones(const Config& config);
+/// Transfer policy and TSIG keyring from the configuration; errors name the key.
+Result<std::shared_ptr<const TransferPolicy>> makePolicy(const Config& config);
 
 class Server {
  public:

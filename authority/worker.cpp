@@ -29,6 +29,37 @@ void countOutcome(WorkerStats& st, Transport t, const Outcome& o) {
   if (o.truncated) st.truncated.inc();
 }
 
+uint64_t nowSeconds() { return static_cast<uint64_t>(time(nullptr)); }
+
+// TSIG on a request (RFC 8945 §5.2): verifies it and rewrites the response in `out` accordingly:
+// signed on success; NOTAUTH with the TSIG error otherwise; FORMERR for a malformed TSIG RR.
+// `info` receives the verification (for transfers). Returns false when no answer can be sent.
+bool applyTsig(const uint8_t* msg, size_t len, const ParsedQuery& q, Outcome& o, uint8_t* out, size_t cap,
+               const TransferPolicy& policy, const QueryLimits& limits, tsig::RequestInfo* info = nullptr) {
+  auto v = tsig::verifyRequest(std::span<const uint8_t>(msg, len), policy.keys, nowSeconds());
+  if (!v) {
+    o.rcode = dns::kFormErr;
+    o.len = writeErrorResponse(msg, q, dns::kFormErr, out, cap, limits);
+    o.action = Action::kRespond;
+    return true;
+  }
+  if (v->error != tsig::TsigRcode::kNoError) {
+    log::info("authority.tsig").kv("key", v->keyName).kv("error", static_cast<int>(v->error))
+        .msg("request failed TSIG verification");
+    o.rcode = dns::kNotAuth;
+    o.len = writeErrorResponse(msg, q, dns::kNotAuth, out, cap, limits);
+    o.action = Action::kRespond;
+  }
+  if (o.action == Action::kRespond) {
+    std::vector<uint8_t> resp(out, out + o.len);
+    if (!tsig::signResponse(resp, *v, nowSeconds()) || resp.size() > cap) return false;
+    std::memcpy(out, resp.data(), resp.size());
+    o.len = resp.size();
+  }
+  if (info) *info = std::move(*v);
+  return true;
+}
+
 }  // namespace
 
 const ZoneConfig* TransferPolicy::find(std::string_view lowerOrigin) const {
@@ -107,6 +138,9 @@ void Worker::serveUdp(int fd) {
         o.len = writeErrorResponse(b.inBuf[i], q, dns::kNotImp, out, b.outSlot, shared_.limits);
         o.action = Action::kRespond;
       }
+      if (q.hasTsig && o.action == Action::kRespond &&
+          !applyTsig(b.inBuf[i], b.in[i].msg_len, q, o, out, b.outSlot, *shared_.getPolicy(), shared_.limits))
+        o.action = Action::kDrop;
       if (o.action != Action::kRespond) {
         stats_.dropped.inc();
         continue;
@@ -152,6 +186,8 @@ struct TcpConn {
   bool closing = false;
   bool reading = false;
   std::unique_ptr<TransferWriter> xfr;
+  std::unique_ptr<tsig::Key> xfrKey;  // a signed transfer signs every message (RFC 8945 §5.3.1)
+  std::vector<uint8_t> xfrMac;        // the previous MAC of the stream
   std::string xfrZone;
   sockaddr_storage peer{};
 
@@ -251,22 +287,39 @@ struct TcpConn {
   // Streams the transfer while the socket keeps up; resumes from onWrite.
   void pump() {
     while (xfr && !closing && pending < kHighWater) {
-      size_t n = xfr->next(w->scratch(), kStreamMax);
+      size_t n = xfr->next(w->scratch(), kStreamMax - 512);  // room for the TSIG RR
+      if (n != 0 && xfrKey) {
+        std::vector<uint8_t> m(w->scratch(), w->scratch() + n);
+        auto mac = tsig::sign(m, *xfrKey, xfrMac, nowSeconds(), 300, tsig::TsigRcode::kNoError, xfr->messages() > 1);
+        if (!mac) {
+          close();
+          return;
+        }
+        xfrMac = std::move(*mac);
+        send(m.data(), m.size());
+        continue;
+      }
       if (n == 0) {
         w->mutableStats().transfers.inc();
         log::info("authority.transfer").kv("zone", xfrZone).kv("messages", xfr->messages()).kv("records", xfr->records())
             .msg("done");
         xfr.reset();
+        xfrKey.reset();
         break;
       }
       send(w->scratch(), n);
     }
   }
 
-  bool transferAllowed(const Zone& z) {
-    auto policy = w->shared().getPolicy();
-    const ZoneConfig* zc = policy->find(z.origin());
+  // A transfer is allowed from an address in the zone's ACL, or when signed with one of the
+  // zone's transfer keys (the signature was verified before this is asked).
+  bool transferAllowed(const Zone& z, const TransferPolicy& policy, const tsig::RequestInfo& signedBy) {
+    const ZoneConfig* zc = policy.find(z.origin());
     if (!zc) return false;
+    if (signedBy.present && signedBy.key) {
+      for (const auto& k : zc->transferKeys)
+        if (dns::nameEqual(*dns::nameFromText(k), *dns::nameFromText(signedBy.key->name))) return true;
+    }
     for (const auto& p : zc->transferAcl)
       if (p.contains(reinterpret_cast<const sockaddr*>(&peer))) return true;
     return false;
@@ -280,16 +333,32 @@ struct TcpConn {
       w->mutableStats().dropped.inc();
       return;
     }
+    auto policy = w->shared().getPolicy();
+    tsig::RequestInfo signedBy;
     if (o.action == Action::kUpdate) {
       o.rcode = dns::kNotImp;
       o.len = writeErrorResponse(msg, q, dns::kNotImp, out, kStreamMax, w->shared().limits);
-    } else if (o.action == Action::kTransfer) {
+      o.action = Action::kRespond;
+    } else if (o.action == Action::kTransfer && q.hasTsig) {
+      // Verify first: a bad signature is answered NOTAUTH and never starts a transfer.
+      Outcome check;
+      check.action = Action::kTransfer;
+      if (!applyTsig(msg, len, q, check, out, kStreamMax, *policy, w->shared().limits, &signedBy)) return;
+      if (check.action == Action::kRespond) {
+        w->mutableStats().transfersRefused.inc();
+        countOutcome(w->mutableStats(), transport, check);
+        send(out, check.len);
+        return;
+      }
+    }
+    if (o.action == Action::kTransfer) {
       auto zone = w->zonesShared()->share(o.zone->origin());
-      if (!transferAllowed(*zone)) {
+      if (!transferAllowed(*zone, *policy, signedBy)) {
         w->mutableStats().transfersRefused.inc();
         log::info("authority.transfer").kv("zone", zone->originText()).msg("refused by ACL");
         o.rcode = dns::kRefused;
-        o.len = writeErrorResponse(msg, q, dns::kRefused, out, kStreamMax, w->shared().limits);
+        o.len = writeErrorResponse(msg, q, dns::kRefused, out, kStreamMax, w->shared().limits, kEdeProhibited);
+        if (signedBy.present) applyTsig(msg, len, q, o, out, kStreamMax, *policy, w->shared().limits);
       } else {
         countOutcome(w->mutableStats(), transport, o);
         log::info("authority.transfer").kv("zone", zone->originText()).kv("type", q.qtype == dns::kIXFR ? "IXFR" : "AXFR")
@@ -297,9 +366,15 @@ struct TcpConn {
         xfrZone = zone->originText();
         xfr = std::make_unique<TransferWriter>(zone, msg, q, q.qtype == dns::kIXFR ? ixfrClientSerial(msg, len, q)
                                                                                    : std::nullopt);
+        if (signedBy.present && signedBy.key) {
+          xfrKey = std::make_unique<tsig::Key>(*signedBy.key);
+          xfrMac = signedBy.mac;
+        }
         pump();
         return;
       }
+    } else if (q.hasTsig && !applyTsig(msg, len, q, o, out, kStreamMax, *policy, w->shared().limits)) {
+      return;
     }
     countOutcome(w->mutableStats(), transport, o);
     send(out, o.len);

@@ -17,9 +17,7 @@
 #include "authority/query.h"
 #include "authority/zone.h"
 
-namespace cdns::tsig {
-class Keyring;
-}
+#include "common/tsig.h"
 
 namespace cdns::authority {
 
@@ -46,9 +44,10 @@ class ZoneStore {
   std::atomic<uint64_t> generation_{1};
 };
 
-/// Transfer permissions, swapped with the config on reload.
+/// Transfer permissions and TSIG keys, swapped with the config on reload.
 struct TransferPolicy {
   std::vector<ZoneConfig> zones;
+  tsig::Keyring keys;
   const ZoneConfig* find(std::string_view lowerOrigin) const;
 };
 

@@ -35,41 +35,85 @@ wait_for() {
   return 1
 }
 
-# start_knotd ZONE_NAME ZONE_FILE: starts a Knot primary on a free port; sets KNOT_PORT.
+# start_knotd ZONE_NAME ZONE_FILE [PRIMARY_ADDR@PORT]: starts knotd on a free port, as the primary
+# serving ZONE_FILE, or as a secondary of PRIMARY (then ZONE_FILE is where it may keep the zone).
+# Sets KNOT_PORT and KNOT_PID. Each call uses its own directory, so several can run at once.
 start_knotd() {
-  local zone=$1 file=$2 knotd=${KNOTD:-knotd} conf="$TMP/knot.conf"
+  local zone=$1 file=$2 primary=${3:-} knotd=${KNOTD:-knotd}
+  local kdir; kdir=$(mktemp -d "$TMP/knot.XXXXXX")
+  local conf="$kdir/knot.conf" remote="" zoneextra="" keys="" keyref=""
+  # KNOT_KEY="alg:name:secret" makes the secondary sign its transfers with that TSIG key.
+  if [ -n "${KNOT_KEY:-}" ]; then
+    IFS=: read -r kalg kname ksecret <<<"$KNOT_KEY"
+    keys="key:
+  - id: $kname
+    algorithm: $kalg
+    secret: $ksecret
+"
+    keyref="    key: $kname"
+  fi
+  if [ -n "$primary" ]; then
+    remote="remote:
+  - id: primary
+    address: $primary
+$keyref
+"
+    zoneextra="    master: primary
+    acl: notify_from_primary"
+  fi
   for _ in 1 2 3; do
     KNOT_PORT=$(free_port)
     cat >"$conf" <<CONF
 server:
-    rundir: "$TMP"
+    rundir: "$kdir"
     listen: 127.0.0.1@$KNOT_PORT
 database:
-    storage: "$TMP/knotdb"
+    storage: "$kdir/db"
 log:
   - target: stderr
     any: info
+$keys
+$remote
 acl:
   - id: loopback
     address: 127.0.0.0/8
     action: transfer
+  - id: notify_from_primary
+    address: 127.0.0.0/8
+    action: notify
 template:
   - id: default
-    storage: "$TMP"
+    storage: "$kdir"
     journal-content: none
     zonefile-sync: -1
 zone:
   - domain: $zone
     file: "$file"
-    acl: loopback
+    acl: [loopback]
+$zoneextra
 CONF
-    "$knotd" -c "$conf" >"$TMP/knotd.log" 2>&1 &
+    # A secondary's acl line must list both ACLs.
+    [ -n "$primary" ] && sed -i 's/    acl: \[loopback\]/    acl: [loopback, notify_from_primary]/; /^    acl: notify_from_primary$/d' "$conf"
+    "$knotd" -c "$conf" >"$kdir/knotd.log" 2>&1 &
     KNOT_PID=$!
     PIDS+=("$KNOT_PID")
     if wait_for "${KDIG:-kdig}" @127.0.0.1 -p "$KNOT_PORT" "$zone" SOA +short +timeout=1 +retry=0; then
+      cp "$kdir/knotd.log" "$TMP/knotd-$KNOT_PORT.log" 2>/dev/null || true
       return 0
     fi
     kill "$KNOT_PID" 2>/dev/null || true
+    [ -n "$primary" ] && { cat "$kdir/knotd.log" >&2; fail "knotd secondary did not load $zone from $primary"; }
   done
   fail "knotd did not start"
+}
+
+# start_authority ARGS...: starts cdns-authority (CDNS_AUTHORITY) on 127.0.0.1:0; sets AUTH_PORT, AUTH_PID.
+start_authority() {
+  local ready="$TMP/authority.$RANDOM.ready"
+  "$CDNS_AUTHORITY" --listen 127.0.0.1:0 --ready-file "$ready" "$@" >"$TMP/authority.log" 2>&1 &
+  AUTH_PID=$!
+  PIDS+=("$AUTH_PID")
+  for _ in $(seq 100); do [ -s "$ready" ] && break; sleep 0.1; done
+  [ -s "$ready" ] || fail "cdns-authority did not start"
+  AUTH_PORT=$(awk '$1=="udp"{print $3}' "$ready")
 }
