@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 #include "common/wire.h"
 #include "rrtypes/values.h"
@@ -32,22 +33,102 @@ bool parseKeyNumber(std::string_view name, uint16_t& out) {
   return true;
 }
 
+// ASCII whitespace, the separator of items (locale-independent, unlike std::isspace).
+bool isWs(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+bool isControl(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+
+// A value is written bare unless it is empty or holds what a bare token cannot: whitespace, a
+// quote, a backslash, or a master-file special (';' comment, '(' ')' grouping, RFC 1035 §5.1).
 bool needsQuotes(std::string_view v) {
   if (v.empty()) return true;
   for (char c : v)
-    if (std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\\' || c == ';' || c == '(' ||
-        c == ')')
+    if (isWs(c) || isControl(c) || c == '"' || c == '\\' || c == ';' || c == '(' || c == ')')
       return true;
   return false;
 }
 
+// Quoted, with '"' and '\\' escaped by a backslash and any control octet as \DDD, so the result
+// parses back to exactly `v`. (Values that pass validation hold no control octets; UTF-8 beyond
+// ASCII is printed as it is.)
 void appendQuoted(std::string& out, std::string_view v) {
   out += '"';
   for (char c : v) {
+    if (isControl(c)) {
+      char buf[8];
+      snprintf(buf, sizeof buf, "\\%03u", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += buf;
+      continue;
+    }
     if (c == '"' || c == '\\') out += '\\';
     out += c;
   }
   out += '"';
+}
+
+void appendValue(std::string& out, std::string_view v) {
+  if (needsQuotes(v))
+    appendQuoted(out, v);
+  else
+    out += v;
+}
+
+// Decodes the escape whose backslash is at s[i-1] (RFC 1035 §5.1): \DDD is the octet with decimal
+// value DDD (exactly three digits, at most 255), \X is X. Advances i past it.
+Status decodeEscape(std::string_view s, size_t& i, std::string& out) {
+  if (i >= s.size()) return makeError("backslash at the end of the value");
+  if (s[i] < '0' || s[i] > '9') {
+    out += s[i++];
+    return {};
+  }
+  if (i + 3 > s.size() || !std::isdigit(static_cast<unsigned char>(s[i + 1])) ||
+      !std::isdigit(static_cast<unsigned char>(s[i + 2])))
+    return makeError("bad escape \"\\" + std::string(s.substr(i, 3)) +
+                     "\" (\\DDD takes three digits)");
+  int v = (s[i] - '0') * 100 + (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
+  if (v > 255) return makeError("bad escape \"\\" + std::string(s.substr(i, 3)) + "\" (over 255)");
+  out += static_cast<char>(v);
+  i += 3;
+  return {};
+}
+
+// Reads one value at s[i]: a "quoted" string (nothing but whitespace may follow it) or a bare
+// token up to the next unescaped whitespace. Escapes are decoded in both.
+Status readValue(std::string_view s, size_t& i, std::string& value) {
+  if (i < s.size() && s[i] == '"') {
+    ++i;
+    while (i < s.size() && s[i] != '"') {
+      char c = s[i++];
+      if (c != '\\') {
+        value += c;
+      } else if (i >= s.size()) {
+        break;  // reported as unterminated
+      } else if (auto st = decodeEscape(s, i, value); !st) {
+        return st;
+      }
+    }
+    if (i >= s.size()) return makeError("unterminated quoted value");
+    ++i;  // the closing quote
+    if (i < s.size() && !isWs(s[i])) return makeError("text after the closing quote");
+    return {};
+  }
+  while (i < s.size() && !isWs(s[i])) {
+    char c = s[i++];
+    if (c != '\\')
+      value += c;
+    else if (auto st = decodeEscape(s, i, value); !st)
+      return st;
+  }
+  return {};
+}
+
+Error unknownKey(const TypeDef& t, std::string_view name) {
+  std::string known;
+  for (const auto& kd : t.keys) known += (known.empty() ? "" : ", ") + std::string(kd.name);
+  return makeError(std::string(t.name) + ": unknown key \"" + std::string(name) +
+                   "\" (known: " + known + ")");
 }
 
 Status checkMandatory(const TypeDef& t, const std::vector<Param>& params) {
@@ -70,11 +151,7 @@ Status parseOne(const TypeDef& t, std::string_view name, std::string_view value,
   Param p;
   const KeyDef* k = t.key(name);
   if (!k) {
-    if (!parseKeyNumber(name, p.key)) {
-      std::string known;
-      for (const auto& kd : t.keys) known += (known.empty() ? "" : ", ") + std::string(kd.name);
-      return makeError(std::string(t.name) + ": unknown key \"" + std::string(name) + "\" (known: " + known + ")");
-    }
+    if (!parseKeyNumber(name, p.key)) return unknownKey(t, name);
     k = t.key(p.key);
   } else {
     p.key = k->number;
@@ -136,37 +213,17 @@ Result<Bytes> parseText(const TypeDef& t, std::string_view s) {
   std::vector<Param> params;
   size_t i = 0;
   while (true) {
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    while (i < s.size() && isWs(s[i])) ++i;
     if (i >= s.size()) break;
     size_t start = i;
-    while (i < s.size() && s[i] != '=' && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    while (i < s.size() && s[i] != '=' && !isWs(s[i])) ++i;
     std::string_view name = s.substr(start, i - start);
     if (i >= s.size() || s[i] != '=')
       return makeError(std::string(t.name) + ": expected key=value, got \"" + std::string(name) + "\"");
     ++i;
     std::string value;
-    if (i < s.size() && s[i] == '"') {
-      ++i;
-      bool closed = false;
-      while (i < s.size()) {
-        char c = s[i++];
-        if (c == '\\' && i < s.size()) {
-          value += s[i++];
-        } else if (c == '"') {
-          closed = true;
-          break;
-        } else {
-          value += c;
-        }
-      }
-      if (!closed) return makeError(prefix(t, name) + "unterminated quoted value");
-      if (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i])))
-        return makeError(prefix(t, name) + "text after the closing quote");
-    } else {
-      size_t vs = i;
-      while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-      value = s.substr(vs, i - vs);
-    }
+    if (auto st = readValue(s, i, value); !st)
+      return makeError(prefix(t, name) + st.error().message);
     if (auto st = parseOne(t, name, value, params); !st) return st.error();
   }
   auto sorted = sortUnique(t, std::move(params));
@@ -191,8 +248,7 @@ Result<std::string> toText(const TypeDef& t, std::span<const uint8_t> wire) {
     out += '=';
     std::string v;
     (void)printValue(*k, p.value, v);  // validated by decodeParams
-    if (needsQuotes(v)) appendQuoted(out, v);
-    else out += v;
+    appendValue(out, v);
   }
   return out;
 }
@@ -220,7 +276,8 @@ Result<Bytes> fromJson(const TypeDef& t, const nlohmann::json& j) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     const KeyDef* k = t.key(it.key());
     uint16_t number;
-    if (!k && parseKeyNumber(it.key(), number)) k = t.key(number);
+    if (!k && !parseKeyNumber(it.key(), number)) return unknownKey(t, it.key());
+    if (!k) k = t.key(number);
     std::string text;
     if (k) {
       auto v = jsonToValueText(*k, it.value());

@@ -30,9 +30,11 @@ Result<std::vector<Param>> decodeParams(const TypeDef& type, std::span<const uin
 Bytes encodeParams(const std::vector<Param>& params);
 
 /// "cpu=1024/4096 load=0.62 ts=1764300000" (any key order, whitespace-separated, values may be
-/// "quoted") -> wire. keyNNNNN=<hex> gives a key by number.
+/// "quoted") -> wire. keyNNNNN=<hex> gives a key by number. In bare and quoted values alike,
+/// \X stands for X and \DDD for the octet DDD (RFC 1035 §5.1).
 Result<Bytes> parseText(const TypeDef& type, std::string_view text);
-/// Wire -> canonical presentation text, keys in ascending order.
+/// Wire -> canonical presentation text, keys in ascending order; values are quoted when they
+/// hold whitespace or one of " \ ; ( ), so the text parses back to the same wire.
 Result<std::string> toText(const TypeDef& type, std::span<const uint8_t> wire);
 /// Wire -> JSON object with the same keys and typed values.
 Result<nlohmann::json> toJson(const TypeDef& type, std::span<const uint8_t> wire);
@@ -44,8 +46,8 @@ std::string toGeneric(std::span<const uint8_t> wire);
 /// Parses the generic form; accepts hex split by whitespace.
 Result<Bytes> parseGeneric(std::string_view text);
 
-/// Reads the value of one key, for consumers (resolver, publisher); nullptr-like empty span
-/// when absent. `params` must come from decodeParams.
+/// Finds the param of one key, for consumers (resolver, publisher); nullptr when absent.
+/// `params` must come from decodeParams.
 const Param* findParam(const std::vector<Param>& params, uint16_t key);
 
 }  // namespace cdns::rrtypes

@@ -9,7 +9,10 @@ namespace cdns::rrtypes {
 namespace {
 
 using K = ValueKind;
+// Decimal maxima stay at or below 10^15 (scaled): every such value has at most 15 significant
+// digits, so its JSON number (an IEEE double) converts back to the same decimal exactly.
 constexpr uint64_t kPriceMax = 1'000'000'000'000'000ULL;  // 10^9 currency units at 6 places
+constexpr uint64_t kScoreMax = 1'000'000'000'000'000ULL;  // 10^12 at 3 places
 
 constexpr std::array<std::string_view, 4> kSiteKinds{"ai", "hpc", "cloud", "edge"};
 constexpr std::array<std::string_view, 3> kLinks{"otn", "ip", "internet"};
@@ -54,7 +57,7 @@ const KeyDef kPriceKeys[] = {
 const KeyDef kEnergyKeys[] = {
     TS_KEY,
     {1, "power", K::kPower, 0, 0, {}, false, "watts now"},
-    {2, "pue", K::kDecimal, 3, 10'000, {}, false, "1.000..10.000"},
+    {2, "pue", K::kDecimal, 3, 10'000, {}, false, "1.000..10.000", 1'000},
     {3, "carbon", K::kUint, 0, 5'000, {}, false, "gCO2e/kWh"},
     {4, "renewable", K::kPercent, 0, 0, {}, false, "percent"},
 };
@@ -78,7 +81,7 @@ const KeyDef kDataKeys[] = {
 const KeyDef kTierKeys[] = {
     TS_KEY,
     {1, "class", K::kText, 0, 0, {}, true, "grade, e.g. P1.large"},
-    {2, "score", K::kDecimal, 3, 0, {}, false, "benchmark figure"},
+    {2, "score", K::kDecimal, 3, kScoreMax, {}, false, "benchmark figure"},
     {3, "bench", K::kText, 0, 0, {}, false, "benchmark name"},
     {4, "unit", K::kText, 0, 0, {}, false, "unit of score"},
 };
@@ -114,7 +117,15 @@ const TypeDef* findType(std::string_view name) {
   for (const auto& t : kTypes)
     if (t.name.size() == name.size() && strncasecmp(t.name.data(), name.data(), name.size()) == 0)
       return &t;
-  return nullptr;
+  // RFC 3597 §5: "TYPE" immediately followed by the decimal type code.
+  if (name.size() < 5 || name.size() > 9 || strncasecmp(name.data(), "TYPE", 4) != 0)
+    return nullptr;
+  uint32_t code = 0;
+  for (char c : name.substr(4)) {
+    if (c < '0' || c > '9') return nullptr;
+    code = code * 10 + static_cast<uint32_t>(c - '0');
+  }
+  return code > 65535 ? nullptr : findType(static_cast<uint16_t>(code));
 }
 
 const TypeDef* findType(uint16_t code) {

@@ -1,6 +1,8 @@
 // Value codecs for the compute record types. Strict on input: every rule gives a named error.
 #include "rrtypes/values.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -60,8 +62,8 @@ struct Unit {
   uint64_t factor;
 };
 
-// Parses "<decimal><unit>" where the unit is one of `units` (case-insensitive, "" allowed if
-// listed); the result must be a whole number of the base unit.
+// Parses "<decimal><unit>" where the unit is one of `units`, matched exactly (case-sensitive:
+// "mW" is not "MW"; "" allowed if listed); the result must be a whole number of the base unit.
 Status parseWithUnits(std::string_view s, std::span<const Unit> units, uint64_t max, uint64_t& out,
                       std::string_view what) {
   std::string_view num, unit;
@@ -69,7 +71,7 @@ Status parseWithUnits(std::string_view s, std::span<const Unit> units, uint64_t 
   if (num.empty()) return makeError("expected a number, got \"" + std::string(s) + "\"");
   const Unit* u = nullptr;
   for (const auto& cand : units)
-    if (iequals(cand.name, unit)) {
+    if (cand.name == unit) {
       u = &cand;
       break;
     }
@@ -96,7 +98,8 @@ std::string formatWithUnits(uint64_t v, std::span<const Unit> units) {
   return std::to_string(v) + std::string(units[0].name);
 }
 
-// Canonical (printed) units come first for each factor.
+// Printed units: the base first, then ascending. The *In tables list every accepted spelling;
+// units are case-sensitive. Byte multiples are binary (1K = 1024) whatever the spelling.
 constexpr Unit kByteUnits[] = {{"", 1},
                                {"K", 1ULL << 10},
                                {"M", 1ULL << 20},
@@ -110,27 +113,80 @@ constexpr Unit kByteUnitsIn[] = {
     {"GiB", 1ULL << 30}, {"T", 1ULL << 40}, {"TB", 1ULL << 40}, {"TiB", 1ULL << 40}, {"P", 1ULL << 50},
     {"PB", 1ULL << 50}, {"PiB", 1ULL << 50}, {"E", 1ULL << 60}, {"EB", 1ULL << 60}, {"EiB", 1ULL << 60}};
 constexpr Unit kBitUnits[] = {{"", 1}, {"K", 1'000}, {"M", 1'000'000}, {"G", 1'000'000'000}, {"T", 1'000'000'000'000}};
-constexpr Unit kBitUnitsIn[] = {
-    {"", 1},        {"bps", 1},   {"b/s", 1},         {"K", 1'000},         {"Kbps", 1'000},
-    {"Kb/s", 1'000}, {"M", 1'000'000}, {"Mbps", 1'000'000}, {"Mb/s", 1'000'000}, {"G", 1'000'000'000},
-    {"Gbps", 1'000'000'000}, {"Gb/s", 1'000'000'000}, {"T", 1'000'000'000'000}, {"Tbps", 1'000'000'000'000},
-    {"Tb/s", 1'000'000'000'000}};
+constexpr Unit kBitUnitsIn[] = {{"", 1},
+                                {"bps", 1},
+                                {"b/s", 1},
+                                {"K", 1'000},
+                                {"Kbps", 1'000},
+                                {"Kb/s", 1'000},
+                                {"k", 1'000},
+                                {"kbps", 1'000},
+                                {"kb/s", 1'000},
+                                {"M", 1'000'000},
+                                {"Mbps", 1'000'000},
+                                {"Mb/s", 1'000'000},
+                                {"G", 1'000'000'000},
+                                {"Gbps", 1'000'000'000},
+                                {"Gb/s", 1'000'000'000},
+                                {"T", 1'000'000'000'000},
+                                {"Tbps", 1'000'000'000'000},
+                                {"Tb/s", 1'000'000'000'000}};
 constexpr Unit kPowerUnits[] = {{"W", 1}, {"kW", 1'000}, {"MW", 1'000'000}, {"GW", 1'000'000'000}};
 constexpr Unit kPowerUnitsIn[] = {{"", 1},          {"W", 1},          {"k", 1'000},
                                   {"kW", 1'000},    {"M", 1'000'000},  {"MW", 1'000'000},
                                   {"G", 1'000'000'000}, {"GW", 1'000'000'000}};
-constexpr Unit kDurationUnitsIn[] = {{"us", 1}, {"\xC2\xB5s", 1}, {"ms", 1'000}, {"s", 1'000'000}};
+// Microseconds: "us", or the micro sign U+00B5 or Greek mu U+03BC before "s".
+constexpr Unit kDurationUnitsIn[] = {
+    {"us", 1}, {"\xC2\xB5s", 1}, {"\xCE\xBCs", 1}, {"ms", 1'000}, {"s", 1'000'000}};
 
 std::string formatDuration(uint32_t us) {
   if (us < 1000) return std::to_string(us) + "us";
   return formatFixed(us, 3) + "ms";
 }
 
-bool validText(std::string_view s) {
-  if (s.empty() || s.size() > 255) return false;
-  for (unsigned char c : s)
-    if (c < 0x20 || c == 0x7f) return false;
+// Decodes UTF-8 (RFC 3629 §4: no overlong forms, no surrogates, at most U+10FFFF) into code
+// points; false when `s` is not valid UTF-8.
+bool decodeUtf8(std::string_view s, std::vector<char32_t>& out) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto b = static_cast<unsigned char>(s[i]);
+    size_t n;
+    char32_t cp, lo;
+    if (b < 0x80) {
+      out.push_back(b);
+      ++i;
+      continue;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+      n = 1, cp = b & 0x1F, lo = 0x80;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      n = 2, cp = b & 0x0F, lo = 0x800;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      n = 3, cp = b & 0x07, lo = 0x10000;
+    } else {
+      return false;  // a continuation byte, C0/C1 (overlong) or F5..FF
+    }
+    if (s.size() - i <= n) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      auto c = static_cast<unsigned char>(s[i + k]);
+      if ((c & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (c & 0x3F);
+    }
+    if (cp < lo || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    out.push_back(cp);
+    i += n + 1;
+  }
   return true;
+}
+
+// A text value: 1..255 bytes of UTF-8 with no control characters (C0, DEL, C1).
+Status checkText(std::string_view s) {
+  constexpr const char* kRule = "text must be 1 to 255 bytes with no control characters";
+  if (s.empty() || s.size() > 255) return makeError(kRule);
+  std::vector<char32_t> cps;
+  if (!decodeUtf8(s, cps)) return makeError("text is not valid UTF-8");
+  for (char32_t c : cps)
+    if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) return makeError(kRule);
+  return {};
 }
 
 bool validModel(std::string_view s) {
@@ -171,38 +227,65 @@ Error unknownMnemonic(const KeyDef& k, std::string_view s) {
   return makeError("unknown value \"" + std::string(s) + "\" (expected one of: " + allowed + ")");
 }
 
+bool allDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Digits only: no sign, no '+', no spaces.
 Status parseUint(std::string_view s, uint64_t max, uint64_t& out) {
-  if (s.empty() || s.size() > 20) return makeError("expected an integer, got \"" + std::string(s) + "\"");
+  if (!allDigits(s)) return makeError("expected an integer, got \"" + std::string(s) + "\"");
   u128 v = 0;
   for (char c : s) {
-    if (c < '0' || c > '9') return makeError("expected an integer, got \"" + std::string(s) + "\"");
     v = v * 10 + static_cast<unsigned>(c - '0');
+    if (v > max) break;
   }
   if (v > max) return makeError(std::string(s) + " is out of range (max " + std::to_string(max) + ")");
   out = static_cast<uint64_t>(v);
   return {};
 }
 
+// True when `s` has the shape of an RFC 3339 UTC time, YYYY-MM-DDTHH:MM:SSZ (digits where the
+// letters are); only such strings go to the date parser.
+bool looksLikeDateTime(std::string_view s) {
+  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:ddZ";
+  if (s.size() != kShape.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i)
+    if (kShape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != kShape[i]) return false;
+  return true;
+}
+
+int digits(std::string_view s, size_t at, size_t n) {
+  int v = 0;
+  for (size_t i = at; i < at + n; ++i) v = v * 10 + (s[i] - '0');
+  return v;
+}
+
 Status parseTimestamp(std::string_view s, uint64_t& out) {
-  if (s.find('-') != std::string_view::npos) {
-    // RFC 3339 UTC: 2026-11-28T05:20:00Z
-    int y, mo, d, h, mi, se;
-    char z;
-    std::string str(s);
-    if (s.size() != 20 || sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se, &z) != 7 ||
-        z != 'Z' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 || y < 1970)
-      return makeError("bad time \"" + str + "\" (expected Unix seconds or YYYY-MM-DDTHH:MM:SSZ)");
-    struct tm tm{};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = se;
-    out = static_cast<uint64_t>(timegm(&tm));
-    return {};
+  if (!looksLikeDateTime(s)) {
+    if (allDigits(s)) return parseUint(s, UINT64_MAX, out);
+    return makeError("expected an integer (Unix seconds) or YYYY-MM-DDTHH:MM:SSZ, got \"" +
+                     std::string(s) + "\"");
   }
-  return parseUint(s, UINT64_MAX, out);
+  // RFC 3339 §5.6, UTC only. The date must exist (no 2026-02-31) and the seconds be 00..59: a
+  // leap second (:60) has no Unix time of its own. timegm normalises what does not exist, so
+  // the fields must survive the round trip through gmtime_r unchanged.
+  struct tm tm {};
+  tm.tm_year = digits(s, 0, 4) - 1900;
+  tm.tm_mon = digits(s, 5, 2) - 1;
+  tm.tm_mday = digits(s, 8, 2);
+  tm.tm_hour = digits(s, 11, 2);
+  tm.tm_min = digits(s, 14, 2);
+  tm.tm_sec = digits(s, 17, 2);
+  const struct tm want = tm;
+  time_t t = timegm(&tm);
+  struct tm back {};
+  if (t == static_cast<time_t>(-1) || t < 0 || !gmtime_r(&t, &back) ||
+      back.tm_year != want.tm_year || back.tm_mon != want.tm_mon || back.tm_mday != want.tm_mday ||
+      back.tm_hour != want.tm_hour || back.tm_min != want.tm_min || back.tm_sec != want.tm_sec)
+    return makeError("bad time \"" + std::string(s) +
+                     "\" (not a real UTC date and time, or before 1970)");
+  out = static_cast<uint64_t>(t);
+  return {};
 }
 
 Status parseGeoPart(std::string_view s, int64_t limit, int32_t& out) {
@@ -243,6 +326,18 @@ Status parsePair(std::string_view s, bool bytes, std::vector<uint8_t>& out) {
 }
 
 uint64_t keyMax(const KeyDef& k, uint64_t kindMax) { return k.max ? k.max : kindMax; }
+
+// Checks the key's own bounds on a kUint or kDecimal value; the error is the same for text,
+// JSON and wire input: "0.9 is out of range (min 1)".
+Status checkRange(const KeyDef& k, uint64_t v, uint64_t kindMax) {
+  auto show = [&](uint64_t x) {
+    return k.kind == K::kDecimal ? formatFixed(x, k.scale) : std::to_string(x);
+  };
+  if (v < k.min) return makeError(show(v) + " is out of range (min " + show(k.min) + ")");
+  if (v > keyMax(k, kindMax))
+    return makeError(show(v) + " is out of range (max " + show(keyMax(k, kindMax)) + ")");
+  return {};
+}
 
 Error lengthError(size_t got, std::string_view want) {
   return makeError("wire value length " + std::to_string(got) + " (expected " + std::string(want) + ")");
@@ -317,7 +412,8 @@ Status parseValue(const KeyDef& k, std::string_view s, std::vector<uint8_t>& out
   uint64_t v = 0;
   switch (k.kind) {
     case K::kUint:
-      if (auto st = parseUint(s, keyMax(k, UINT32_MAX), v); !st) return st;
+      if (auto st = parseUint(s, UINT32_MAX, v); !st) return st;
+      if (auto st = checkRange(k, v, UINT32_MAX); !st) return st;
       w.u32(static_cast<uint32_t>(v));
       return {};
     case K::kTimestamp:
@@ -327,8 +423,11 @@ Status parseValue(const KeyDef& k, std::string_view s, std::vector<uint8_t>& out
     case K::kDecimal: {
       std::string why;
       if (!parseFixed(s, k.scale, v, &why)) return makeError(why);
-      if (v > keyMax(k, UINT64_MAX))
-        return makeError(std::string(s) + " is out of range (max " + formatFixed(keyMax(k, UINT64_MAX), k.scale) + ")");
+      if (v > keyMax(k, UINT64_MAX) || v < k.min)  // name the value as it was written
+        return makeError(std::string(s) + " is out of range (" +
+                         (v < k.min ? "min " + formatFixed(k.min, k.scale)
+                                    : "max " + formatFixed(keyMax(k, UINT64_MAX), k.scale)) +
+                         ")");
       w.u64(v);
       return {};
     }
@@ -361,7 +460,7 @@ Status parseValue(const KeyDef& k, std::string_view s, std::vector<uint8_t>& out
       return {};
     }
     case K::kText:
-      if (!validText(s)) return makeError("text must be 1 to 255 bytes with no control characters");
+      if (auto st = checkText(s); !st) return st;
       w.bytes(s);
       return {};
     case K::kCurrency:
@@ -455,7 +554,7 @@ Status printValue(const KeyDef& k, std::span<const uint8_t> b, std::string& out)
     case K::kUint: {
       if (b.size() != 4) return lengthError(b.size(), "4");
       uint32_t v = r.u32();
-      if (v > keyMax(k, UINT32_MAX)) return makeError(std::to_string(v) + " is out of range");
+      if (auto st = checkRange(k, v, UINT32_MAX); !st) return st;
       out += std::to_string(v);
       return {};
     }
@@ -466,7 +565,7 @@ Status printValue(const KeyDef& k, std::span<const uint8_t> b, std::string& out)
     case K::kDecimal: {
       if (b.size() != 8) return lengthError(b.size(), "8");
       uint64_t v = r.u64();
-      if (v > keyMax(k, UINT64_MAX)) return makeError(formatFixed(v, k.scale) + " is out of range");
+      if (auto st = checkRange(k, v, UINT64_MAX); !st) return st;
       out += formatFixed(v, k.scale);
       return {};
     }
@@ -494,7 +593,7 @@ Status printValue(const KeyDef& k, std::span<const uint8_t> b, std::string& out)
       out += formatDuration(r.u32());
       return {};
     case K::kText:
-      if (!validText(text())) return makeError("text must be 1 to 255 bytes with no control characters");
+      if (auto st = checkText(text()); !st) return st;
       out += text();
       return {};
     case K::kCurrency:
@@ -652,33 +751,111 @@ Result<nlohmann::json> valueToJson(const KeyDef& k, std::span<const uint8_t> b) 
 
 namespace {
 
-Result<std::string> jsonNumber(const nlohmann::json& j, int scale) {
-  if (j.is_number_unsigned() || (j.is_number_integer() && j.get<int64_t>() >= 0))
-    return std::to_string(j.get<uint64_t>());
-  if (j.is_number_float()) {
-    double d = j.get<double>();
-    if (!(d >= 0) || d > 1.8e19) return makeError("number out of range");
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.*f", scale, d);
-    return std::string(buf);
+// JSON input is held to the text rules: a JSON number becomes the decimal text it stands for,
+// exactly, and that text goes through the same parser. A double is written in its shortest
+// round-trip form (std::to_chars), so 0.62 stays "0.62" and is never rounded to fit the key's
+// places: 0.1234567 for a 6-place key is rejected, as in text. Exponent forms are expanded
+// exactly ("1e-06" is "0.000001"); whatever then has too many places or is too large is rejected.
+// Only finite numbers can reach here (RFC 8259 §6 has no NaN or infinity).
+std::string expandExponent(std::string_view s) {
+  bool neg = !s.empty() && s[0] == '-';
+  if (neg) s.remove_prefix(1);
+  size_t e = s.find_first_of("eE");
+  long exp = 0;
+  if (e != std::string_view::npos) {
+    exp = std::strtol(std::string(s.substr(e + 1)).c_str(), nullptr, 10);
+    s = s.substr(0, e);
   }
-  return makeError("expected a non-negative number");
+  size_t dot = s.find('.');
+  std::string digits(s.substr(0, dot));
+  long point = static_cast<long>(digits.size());  // digits before the decimal point
+  if (dot != std::string_view::npos) digits += s.substr(dot + 1);
+  point += exp;
+  if (point <= 0) {
+    digits.insert(0, static_cast<size_t>(-point) + 1, '0');
+    point = 1;
+  } else if (point > static_cast<long>(digits.size())) {
+    digits.append(static_cast<size_t>(point) - digits.size(), '0');
+  }
+  std::string ip = digits.substr(0, static_cast<size_t>(point));
+  std::string fp = digits.substr(static_cast<size_t>(point));
+  size_t nz = ip.find_first_not_of('0');
+  ip = nz == std::string::npos ? "0" : ip.substr(nz);
+  while (!fp.empty() && fp.back() == '0') fp.pop_back();
+  return (neg ? "-" : "") + ip + (fp.empty() ? "" : "." + fp);
 }
 
-Result<std::string> jsonSigned(const nlohmann::json& j) {
-  if (!j.is_number()) return makeError("expected a number");
+// The exact decimal text of a JSON number, sign included: 1795843200, 0.62, -33.8688.
+Result<std::string> jsonDecimalText(const nlohmann::json& j) {
+  if (j.is_number_unsigned()) return std::to_string(j.get<uint64_t>());
+  if (j.is_number_integer()) return std::to_string(j.get<int64_t>());
+  if (!j.is_number_float()) return makeError("expected a number");
+  double d = j.get<double>();
+  if (!std::isfinite(d)) return makeError("expected a finite number");
+  if (d == 0) return std::string("0");  // -0.0 too
   char buf[64];
-  snprintf(buf, sizeof buf, "%.6f", j.get<double>());
-  return std::string(buf);
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  if (ec != std::errc()) return makeError("number out of range");
+  std::string shortest(buf, end);
+  // Far beyond any key's range or places: say so without writing out hundreds of digits.
+  if (std::fabs(d) >= 1e30) return makeError(shortest + " is out of range");
+  if (d != 0 && std::fabs(d) < 1e-30) return makeError(shortest + " has too many decimal places");
+  return expandExponent(shortest);
 }
 
-Result<std::string> jsonPair(const nlohmann::json& j) {
+// A non-negative number with fractional places (decimal, percent, duration, price): its exact
+// decimal text; the value parser then checks places and range.
+Result<std::string> jsonNumber(const nlohmann::json& j) {
+  if (!j.is_number()) return makeError("expected a non-negative number");
+  auto t = jsonDecimalText(j);
+  if (!t) return t;
+  if (!t->empty() && (*t)[0] == '-') return makeError("expected a non-negative number, got " + *t);
+  return t;
+}
+
+// An integer-valued field (uint, time, bytes, bitrate, power, free/total): a JSON integer only.
+// (A parser stores non-negative integers as unsigned; a value built in code may be signed.)
+Result<std::string> jsonInteger(const nlohmann::json& j) {
+  if (j.is_number_unsigned()) return std::to_string(j.get<uint64_t>());
+  if (j.is_number_integer() && j.get<int64_t>() >= 0) return std::to_string(j.get<int64_t>());
+  if (j.is_number_integer()) return makeError("expected a non-negative integer, got " + j.dump());
+  if (j.is_number_float()) return makeError("expected an integer, got " + j.dump());
+  return makeError("expected an integer");
+}
+
+// Rejects members other than `allowed` in an object value.
+Status onlyMembers(const nlohmann::json& j, std::initializer_list<std::string_view> allowed) {
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end())
+      return makeError("unexpected member \"" + it.key() + "\"");
+  return {};
+}
+
+// {"free": n, "total": n}, or a gpu-list entry that also holds "model" (checked by the caller).
+Result<std::string> jsonPair(const nlohmann::json& j, bool listEntry = false) {
   if (!j.is_object() || !j.contains("free") || !j.contains("total"))
     return makeError("expected {\"free\": n, \"total\": n}");
-  auto f = jsonNumber(j["free"], 0), t = jsonNumber(j["total"], 0);
-  if (!f) return f.error();
-  if (!t) return t.error();
+  if (!listEntry)
+    if (auto st = onlyMembers(j, {"free", "total"}); !st) return st.error();
+  auto f = jsonInteger(j["free"]), t = jsonInteger(j["total"]);
+  if (!f) return makeError("free: " + f.error().message);
+  if (!t) return makeError("total: " + t.error().message);
   return *f + "/" + *t;
+}
+
+// The entries of a JSON list value: strings, none holding the text separator ','.
+Result<std::string> jsonStringList(const nlohmann::json& j) {
+  if (!j.is_array() || j.empty()) return makeError("expected a non-empty array of strings");
+  std::string s;
+  for (const auto& e : j) {
+    if (!e.is_string()) return makeError("expected a non-empty array of strings");
+    const auto& v = e.get_ref<const std::string&>();
+    if (v.empty() || v.find(',') != std::string::npos)
+      return makeError("bad list entry \"" + v + "\"");
+    if (!s.empty()) s += ',';
+    s += v;
+  }
+  return s;
 }
 
 }  // namespace
@@ -691,14 +868,12 @@ Result<std::string> jsonToValueText(const KeyDef& k, const nlohmann::json& j) {
     case K::kBitrate:
     case K::kPower:
       if (k.kind == K::kTimestamp && j.is_string()) return j.get<std::string>();
-      if (!j.is_number_integer() && !j.is_number_unsigned()) return makeError("expected an integer");
-      return jsonNumber(j, 0);
+      return jsonInteger(j);  // units are not written in JSON: bytes, bit/s, watts
     case K::kDecimal:
-      return jsonNumber(j, k.scale);
     case K::kPercent:
-      return jsonNumber(j, 4);
+      return jsonNumber(j);
     case K::kDuration: {
-      auto n = jsonNumber(j, 3);
+      auto n = jsonNumber(j);  // milliseconds
       if (!n) return n;
       return *n + "ms";
     }
@@ -709,21 +884,15 @@ Result<std::string> jsonToValueText(const KeyDef& k, const nlohmann::json& j) {
       if (!j.is_string()) return makeError("expected a string");
       return j.get<std::string>();
     case K::kEnumList:
-    case K::kTokenList: {
-      if (!j.is_array() || j.empty()) return makeError("expected a non-empty array of strings");
-      std::string s;
-      for (const auto& e : j) {
-        if (!e.is_string()) return makeError("expected a non-empty array of strings");
-        if (!s.empty()) s += ',';
-        s += e.get<std::string>();
-      }
-      return s;
-    }
+    case K::kTokenList:
+      return jsonStringList(j);
     case K::kGeo: {
-      if (!j.is_object() || !j.contains("lat") || !j.contains("lon")) return makeError("expected {\"lat\": n, \"lon\": n}");
-      auto lat = jsonSigned(j["lat"]), lon = jsonSigned(j["lon"]);
-      if (!lat) return lat;
-      if (!lon) return lon;
+      if (!j.is_object() || !j.contains("lat") || !j.contains("lon"))
+        return makeError("expected {\"lat\": n, \"lon\": n}");
+      if (auto st = onlyMembers(j, {"lat", "lon"}); !st) return st.error();
+      auto lat = jsonDecimalText(j["lat"]), lon = jsonDecimalText(j["lon"]);
+      if (!lat) return makeError("latitude: " + lat.error().message);
+      if (!lon) return makeError("longitude: " + lon.error().message);
       return *lat + "," + *lon;
     }
     case K::kCountPair:
@@ -732,18 +901,23 @@ Result<std::string> jsonToValueText(const KeyDef& k, const nlohmann::json& j) {
     case K::kGpuList:
     case K::kModelPrice: {
       if (!j.is_array() || j.empty()) return makeError("expected a non-empty array");
+      bool gpu = k.kind == K::kGpuList;
       std::string s;
       for (const auto& e : j) {
         if (!e.is_object() || !e.contains("model") || !e["model"].is_string())
           return makeError("each entry needs a \"model\" string");
+        const auto& model = e["model"].get_ref<const std::string&>();
+        if (!validModel(model)) return makeError("bad model name \"" + model + "\"");
+        Status members =
+            gpu ? onlyMembers(e, {"model", "free", "total"}) : onlyMembers(e, {"model", "price"});
+        if (!members) return makeError(model + ": " + members.error().message);
+        Result<std::string> v = gpu ? jsonPair(e, true)
+                                : e.contains("price")
+                                    ? jsonNumber(e["price"])
+                                    : Result<std::string>(makeError("entry needs \"price\""));
+        if (!v) return makeError(model + ": " + v.error().message);
         if (!s.empty()) s += ',';
-        s += e["model"].get<std::string>() + ":";
-        Result<std::string> v = k.kind == K::kGpuList
-                                    ? jsonPair(e)
-                                    : (e.contains("price") ? jsonNumber(e["price"], 6)
-                                                           : Result<std::string>(makeError("entry needs \"price\"")));
-        if (!v) return v;
-        s += *v;
+        s += model + ":" + *v;
       }
       return s;
     }

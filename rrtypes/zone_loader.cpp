@@ -58,6 +58,7 @@ Result<std::vector<Entry>> splitEntries(std::string_view text, std::string_view 
     if (c == '\\' && i + 1 < text.size()) {
       cur += c;
       cur += text[++i];
+      if (text[i] == '\n') ++line;
       continue;
     }
     if (c == '"') {
@@ -163,10 +164,15 @@ Status loadInto(std::string_view text, const std::string& name, LoadState& st) {
   auto entries = splitEntries(text, name);
   if (!entries) return entries.error();
   for (const auto& e : *entries) {
-    auto toks = tokenize(e.text, 3);
+    auto toks = tokenize(e.text, 4);
     if (!e.ownerOmitted && !toks.empty() && toks[0].text[0] == '$') {
       std::string_view dir = toks[0].text;
       if (toks.size() < 2) return makeError(lineError(name, e.line, std::string(dir) + " needs an argument"));
+      // RFC 1035 §5.1: $ORIGIN <domain-name>, $INCLUDE <file-name> [<domain-name>]; RFC 2308 §4:
+      // $TTL <ttl>. (Comments are already gone.)
+      bool include = strncasecmp(dir.data(), "$INCLUDE", dir.size()) == 0 && dir.size() == 8;
+      if (toks.size() > (include ? 3u : 2u))
+        return makeError(lineError(name, e.line, "too many arguments to " + std::string(dir)));
       std::string arg(toks[1].text);
       if (strncasecmp(dir.data(), "$ORIGIN", dir.size()) == 0 && dir.size() == 7) {
         auto n = makeName(arg, st.origin);
@@ -179,23 +185,38 @@ Status loadInto(std::string_view text, const std::string& name, LoadState& st) {
         uint32_t ttl = ldns_str2period(arg.c_str(), &end);
         if (!end || *end != '\0') return makeError(lineError(name, e.line, "bad $TTL \"" + arg + "\""));
         st.ttl = ttl;
-      } else if (strncasecmp(dir.data(), "$INCLUDE", dir.size()) == 0 && dir.size() == 8) {
-        if (++st.depth > 8) return makeError(lineError(name, e.line, "$INCLUDE nested too deeply"));
+      } else if (include) {
+        if (st.depth >= 8) return makeError(lineError(name, e.line, "$INCLUDE nested too deeply"));
         std::string path = arg;
         if (path[0] != '/') {
           size_t slash = name.rfind('/');
           if (slash != std::string::npos) path = name.substr(0, slash + 1) + path;
         }
         std::string savedOrigin = st.origin;
-        if (toks.size() > 2) st.origin = std::string(toks[2].text);
+        if (toks.size() > 2) {
+          // RFC 1035 §5.1: the included file's origin; a relative name is relative to the
+          // current origin, like any other domain name in the file.
+          auto n = makeName(std::string(toks[2].text), st.origin);
+          if (!n) return makeError(lineError(name, e.line, n.error().message));
+          char* o = ldns_rdf2str(n->get());
+          st.origin = o;
+          free(o);
+        }
+        ++st.depth;
         Status s = loadFileInto(path, st);
-        st.origin = savedOrigin;  // RFC 1035 §5.1: $INCLUDE does not change the parent's origin
         --st.depth;
+        st.origin = savedOrigin;  // RFC 1035 §5.1: $INCLUDE does not change the parent's origin
         if (!s) return makeError(lineError(name, e.line, s.error().message));
       } else {
         return makeError(lineError(name, e.line, "unknown directive " + std::string(dir)));
       }
       continue;
+    }
+    // With no origin ldns would silently make a relative owner absolute under the root.
+    if (!e.ownerOmitted && st.origin.empty() && !toks.empty()) {
+      std::string owner(toks[0].text);
+      if (owner == "@" || !ldns_dname_str_absolute(owner.c_str()))
+        return makeError(lineError(name, e.line, "relative name \"" + owner + "\" with no origin"));
     }
     auto translated = translateEntry(e.ownerOmitted ? " " + e.text : e.text);
     if (!translated) return makeError(lineError(name, e.line, translated.error().message));
@@ -210,12 +231,14 @@ Status loadInto(std::string_view text, const std::string& name, LoadState& st) {
     ldns_rdf* prev = st.prev.get();
     ldns_rdf* prevIn = prev;
     ldns_status s = ldns_rr_new_frm_str(&rr, translated->c_str(), st.ttl, origin, &prev);
-    if (s != LDNS_STATUS_OK)
-      return makeError(lineError(name, e.line, std::string(ldns_get_errorstr_by_id(s))));
+    // ldns frees the old *prev and stores a copy of the owner as soon as it has read the owner,
+    // before the rdata (rr.c), so take the new one over even when the entry then fails.
     if (prev != prevIn) {
-      (void)st.prev.release();  // ldns freed the old one when it set the new (rr.c)
+      (void)st.prev.release();
       st.prev.reset(prev);
     }
+    if (s != LDNS_STATUS_OK)
+      return makeError(lineError(name, e.line, std::string(ldns_get_errorstr_by_id(s))));
     if (e.ownerOmitted && !st.prev) {
       ldns_rr_free(rr);
       return makeError(lineError(name, e.line, "no previous owner name"));

@@ -18,15 +18,17 @@ struct ZoneFile {
 };
 
 /// Loads a master file. `origin` (e.g. "gba.example.") is the zone name for relative owners;
-/// $ORIGIN, $TTL and $INCLUDE (relative to the including file, 8 levels deep) are honoured.
+/// $ORIGIN, $TTL and $INCLUDE (path relative to the including file, 8 levels deep; its optional
+/// origin relative to the current one) are honoured.
 /// Errors read "file:line: problem". `defaultTtl` applies until a $TTL directive.
 Result<ZoneFile> loadZoneFile(const std::string& path, std::string_view origin, uint32_t defaultTtl = 3600);
 /// The same from text in memory; `name` stands for the file in errors.
 Result<ZoneFile> loadZoneText(std::string_view text, std::string_view name, std::string_view origin,
                               uint32_t defaultTtl = 3600);
 
-/// Rewrites one RR entry ("owner [ttl] [class] TYPE rdata") whose type is one of ours into
-/// RFC 3597 form ("owner [ttl] [class] TYPE65281 \# n hex"); other entries come back unchanged.
+/// Rewrites one RR entry ("owner [ttl] [class] TYPE rdata") whose type is one of ours, by
+/// mnemonic or as TYPEnnn, into RFC 3597 form ("owner [ttl] [class] TYPE65281 \# n hex"); the
+/// rdata is checked in full whichever form it is in. Other entries come back unchanged.
 Result<std::string> translateEntry(std::string_view entry);
 
 /// Parses one RR in presentation form (our types included) into an ldns RR.

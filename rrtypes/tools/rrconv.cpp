@@ -13,9 +13,10 @@
 namespace cdns::rrtypes {
 namespace {
 
-constexpr const char* kUsage = R"(usage: cdns-rrconv [--to text|generic|json] [--origin NAME] [RECORD...]
+constexpr const char* kUsage =
+    R"(usage: cdns-rrconv [--to text|generic|json] [--origin NAME] [RECORD...]
        cdns-rrconv --type TYPE [--to text|generic|json] [RDATA...]
-       cdns-rrconv --zone FILE --origin NAME [--to text|generic|json]
+       cdns-rrconv --zone FILE [--origin NAME] [--to text|generic|json]
 
 Converts compute records (SITE CAP PRICE ENERGY NETQ DATA TIER) between their presentation
 form, the RFC 3597 generic form that BIND, Knot and NSD read and print (TYPE65281 \# 12 ...),
@@ -23,11 +24,11 @@ and JSON. Input is taken from the arguments, or from standard input one record a
 (comment lines starting with ';' and blank lines are skipped, so dig/kdig output can be piped
 in). Each input may be in any of the three forms; other record types pass through unchanged.
 
-  --to FORM      output form: text (default), generic or json
-  --type TYPE    convert bare rdata of TYPE instead of whole records
+  --to FORM      output form: text (default; also called presentation), generic or json
+  --type TYPE    convert bare rdata of TYPE (SITE, or TYPE65280) instead of whole records
   --zone FILE    convert a whole master file ($ORIGIN, $TTL, $INCLUDE, parentheses), e.g.
                  to hand a zone with our types to BIND, Knot or NSD in generic form
-  --origin NAME  origin for relative owner names
+  --origin NAME  origin for relative names (with --zone: until the file's first $ORIGIN)
   -h, --help     this text
 
 Exit status: 0 all converted, 1 some input was rejected (the error names it), 2 bad usage.
@@ -85,13 +86,49 @@ Result<std::string> convertRdata(const TypeDef& t, const std::string& input, For
   return makeError("bad form");
 }
 
+// A member that becomes one token of the record's text: non-empty, no whitespace, no quote,
+// no ';' '(' ')' and no control character, so it cannot split or swallow the tokens around it.
+bool isPlainToken(const std::string& s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s)
+    if (c <= 0x20 || c == 0x7f || c == '"' || c == ';' || c == '(' || c == ')') return false;
+  return true;
+}
+
 Result<RrPtr> rrFromJson(const nlohmann::json& j, const std::string& origin) {
   if (!j.is_object() || !j.contains("name") || !j.contains("type") || !j.contains("rdata"))
     return makeError("JSON record needs \"name\", \"type\" and \"rdata\"");
   if (!j["name"].is_string() || !j["type"].is_string()) return makeError("\"name\" and \"type\" must be strings");
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (it.key() != "name" && it.key() != "ttl" && it.key() != "class" && it.key() != "type" &&
+        it.key() != "rdata")
+      return makeError("JSON record: unexpected member \"" + it.key() + "\"");
+  std::string name = j["name"].get<std::string>();
+  if (!isPlainToken(name)) return makeError("\"name\" must be a domain name, got \"" + name + "\"");
   std::string type = j["type"].get<std::string>();
-  std::string head = j["name"].get<std::string>() + " " +
-                     std::to_string(j.value("ttl", 3600)) + " " + j.value("class", std::string("IN")) + " ";
+  if (!isPlainToken(type))
+    return makeError("\"type\" must be a type mnemonic or TYPEnnn, got \"" + type + "\"");
+  // RFC 2181 §8: a TTL is an unsigned 32-bit number of seconds of at most 2^31 - 1.
+  uint32_t ttl = 3600;
+  if (j.contains("ttl")) {
+    const auto& t = j["ttl"];
+    bool inRange = t.is_number_unsigned() ? t.get<uint64_t>() <= 2147483647
+                                          : t.is_number_integer() && t.get<int64_t>() >= 0 &&
+                                                t.get<int64_t>() <= 2147483647;
+    if (!inRange)
+      return makeError("\"ttl\" must be an integer from 0 to 2147483647, got " + t.dump());
+    ttl = static_cast<uint32_t>(t.get<int64_t>());
+  }
+  std::string cls = "IN";
+  if (j.contains("class")) {
+    const auto& c = j["class"];
+    if (!c.is_string())
+      return makeError("\"class\" must be a string such as \"IN\", got " + c.dump());
+    cls = c.get<std::string>();
+    if (!isPlainToken(cls) || ldns_get_rr_class_by_name(cls.c_str()) == 0)
+      return makeError("\"class\": unknown class \"" + cls + "\"");
+  }
+  std::string head = name + " " + std::to_string(ttl) + " " + cls + " ";
   if (const TypeDef* t = findType(type)) {
     auto wire = fromJson(*t, j["rdata"]);
     if (!wire) return wire.error();
@@ -152,6 +189,17 @@ Result<std::string> convertRr(const std::string& input, const std::string& origi
   return makeError("bad form");
 }
 
+// The converters report every bad input as an Error; this is a backstop so that one that slips
+// through (a library throwing) is reported like any other bad input, never a crash.
+template <typename F>
+Result<std::string> guarded(F&& convert) {
+  try {
+    return convert();
+  } catch (const std::exception& e) {
+    return makeError(std::string("cannot convert: ") + e.what());
+  }
+}
+
 }  // namespace
 
 int runRrconv(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err) {
@@ -179,7 +227,8 @@ int runRrconv(const std::vector<std::string>& args, std::istream& in, std::ostre
       else if (*v == "generic") to = Form::kGeneric;
       else if (*v == "json") to = Form::kJson;
       else {
-        err << "cdns-rrconv: --to: unknown form \"" << *v << "\" (text, generic, json)\n";
+        err << "cdns-rrconv: --to: unknown form \"" << *v
+            << "\" (text or presentation, generic, json)\n";
         return 2;
       }
     } else if (a == "--type") {
@@ -216,7 +265,7 @@ int runRrconv(const std::vector<std::string>& args, std::istream& in, std::ostre
       return 1;
     }
     for (const auto& rr : z->records) {
-      auto r = convertRr(rrToText(rr.get()), origin, to);
+      auto r = guarded([&] { return convertRr(rrToText(rr.get()), origin, to); });
       if (!r) {
         err << "cdns-rrconv: " << r.error().message << "\n";
         return 1;
@@ -232,7 +281,8 @@ int runRrconv(const std::vector<std::string>& args, std::istream& in, std::ostre
     ++lineNo;
     std::string line = trim(raw);
     if (line.empty() || line[0] == ';') return;
-    auto r = type ? convertRdata(*type, line, to) : convertRr(line, origin, to);
+    auto r =
+        guarded([&] { return type ? convertRdata(*type, line, to) : convertRr(line, origin, to); });
     if (r) {
       out << *r << "\n";
     } else {

@@ -20,18 +20,21 @@ struct Row {
 
 const Row kRows[] = {
     {"SITE",
-     "kind=ai region=shenzhen geo=22.543096,114.057865 jurisdiction=CN-GD operator=\"Shenzhen Compute Co\" "
+     "kind=ai region=shenzhen geo=22.543096,114.057865 jurisdiction=CN-GD operator=\"Shenzhen "
+     "Compute Co\" "
      "tee=tdx,sgx links=otn,ip ts=1795843200",
      "ts=1795843200 kind=ai region=shenzhen geo=22.543096,114.057865 jurisdiction=CN-GD "
      "operator=\"Shenzhen Compute Co\" tee=tdx,sgx links=otn,ip"},
-    {"SITE", "kind=AI  geo=-33.8688,+151.2093 jurisdiction=HK", "kind=ai geo=-33.8688,151.2093 jurisdiction=HK"},
+    {"SITE", "kind=AI  geo=-33.8688,+151.2093 jurisdiction=HK",
+     "kind=ai geo=-33.8688,151.2093 jurisdiction=HK"},
     {"SITE", "kind=edge region=\"Hong \\\"Kong\\\"\" links=internet tee=sev-snp",
      "kind=edge region=\"Hong \\\"Kong\\\"\" tee=sev-snp links=internet"},
     {"SITE", "ts=2026-11-28T05:20:00Z kind=hpc", "ts=1795843200 kind=hpc"},
     {"CAP",
      "cpu=1024/4096 gpu=H200:12/64,A100:0/8 mem=9T/32T disk=120T/500T nodes=3/64 load=0.62 queue=3 "
      "running=41 part=gpu ts=1795843200",
-     "ts=1795843200 cpu=1024/4096 gpu=H200:12/64,A100:0/8 mem=9T/32T disk=120T/500T nodes=3/64 load=0.62 "
+     "ts=1795843200 cpu=1024/4096 gpu=H200:12/64,A100:0/8 mem=9T/32T disk=120T/500T nodes=3/64 "
+     "load=0.62 "
      "queue=3 running=41 part=gpu"},
     {"CAP", "mem=9TiB/32TB disk=1.5T/2T load=1", "mem=9T/32T disk=1536G/2T load=1"},
     {"CAP", "mem=1000/1024 disk=0/0 load=0.625000", "mem=1000/1K disk=0/0 load=0.625"},
@@ -41,7 +44,8 @@ const Row kRows[] = {
      "egress-gb=0.5 billing=metered ts=1795843200",
      "ts=1795843200 currency=CNY cpu-hour=0.12 gpu-hour=H200:18.5,A100:9 mem-gb-hour=0.002 "
      "storage-gb-month=0.15 egress-gb=0.5 billing=metered"},
-    {"PRICE", "currency=HKD billing=SPOT cpu-hour=0.000001", "currency=HKD cpu-hour=0.000001 billing=spot"},
+    {"PRICE", "currency=HKD billing=SPOT cpu-hour=0.000001",
+     "currency=HKD cpu-hour=0.000001 billing=spot"},
     {"ENERGY", "power=820kW pue=1.25 carbon=410 renewable=35% ts=1795843200",
      "ts=1795843200 power=820kW pue=1.25 carbon=410 renewable=35%"},
     {"ENERGY", "power=820000 renewable=35", "power=820kW renewable=35%"},
@@ -52,13 +56,52 @@ const Row kRows[] = {
     {"NETQ", "peer=hk bw=400Gbps rtt=1800us jitter=2s loss=0.01%",
      "peer=hk bw=400G rtt=1.8ms jitter=2000ms loss=0.01%"},
     {"NETQ", "peer=internet bw=2.5G rtt=0us", "peer=internet bw=2500M rtt=0us"},
-    {"DATA", "name=imagenet-2012 size=150G digest=sha256:9f86d081 class=public movable=yes ts=1795843200",
+    {"DATA",
+     "name=imagenet-2012 size=150G digest=sha256:9f86d081 class=public movable=yes ts=1795843200",
      "ts=1795843200 name=imagenet-2012 size=150G digest=sha256:9f86d081 class=public movable=yes"},
     {"DATA", "movable=no class=restricted name=\"genomes 2026\" size=1000",
      "name=\"genomes 2026\" size=1000 class=restricted movable=no"},
     {"TIER", "class=P1.large score=5982 bench=resnet50-fp16-train unit=images/s ts=1795843200",
      "ts=1795843200 class=P1.large score=5982 bench=resnet50-fp16-train unit=images/s"},
     {"TIER", "class=B1.small score=4211.5", "class=B1.small score=4211.5"},
+    // UTF-8 text is kept as it is, in text and JSON alike.
+    {"SITE", "kind=ai region=\"深圳\" operator=深圳计算有限公司",
+     "kind=ai region=深圳 operator=深圳计算有限公司"},
+    {"NETQ", "peer=香港-1 link=ip", "peer=香港-1 link=ip"},
+    // RFC 1035 §5.1 escapes, bare and quoted: \X is X, \DDD the octet DDD (here the UTF-8 of 深圳).
+    {"SITE", "kind=\\097i region=Hong\\032Kong operator=\"a\\059b\\\\c\"",
+     "kind=ai region=\"Hong Kong\" operator=\"a;b\\\\c\""},
+    {"SITE", "kind=ai region=\\230\\183\\177\\229\\156\\179 operator=\\\"x\\\"",
+     "kind=ai region=深圳 operator=\"\\\"x\\\"\""},
+    {"SITE", "kind=hpc operator=\"a;b\" region=x(y)", "kind=hpc region=\"x(y)\" operator=\"a;b\""},
+    {"DATA", "name=a\\ b digest=\"tab\\032\\\\\"", "name=\"a b\" digest=\"tab \\\\\""},
+    // Case-sensitive unit spellings.
+    {"NETQ", "peer=x bw=1kbps rtt=5\u00b5s jitter=5\u03bcs", "peer=x bw=1K rtt=5us jitter=5us"},
+    {"NETQ", "peer=x bw=2Tb/s rtt=1s", "peer=x bw=2T rtt=1000ms"},
+    {"DATA", "name=x size=1KB", "name=x size=1K"},
+    {"DATA", "name=x size=3MiB", "name=x size=3M"},
+    {"ENERGY", "power=5k pue=1.000", "power=5kW pue=1"},
+    {"CAP", "ts=2024-02-29T23:59:59Z", "ts=1709251199"},
+    // At and near the maxima; JSON numbers must convert back exactly.
+    {"TIER", "class=x score=999999999999.999", "class=x score=999999999999.999"},
+    {"TIER", "class=y score=1000000000000 ts=18446744073709551615",
+     "ts=18446744073709551615 class=y score=1000000000000"},
+    {"PRICE",
+     "currency=CNY cpu-hour=999999999.999999 egress-gb=1000000000 gpu-hour=H200:999999999.999999",
+     "currency=CNY cpu-hour=999999999.999999 gpu-hour=H200:999999999.999999 egress-gb=1000000000"},
+    {"PRICE", "currency=CNY mem-gb-hour=0.000001 storage-gb-month=123456789.123456",
+     "currency=CNY mem-gb-hour=0.000001 storage-gb-month=123456789.123456"},
+    {"CAP",
+     "cpu=4294967295/4294967295 mem=18446744073709551615/18446744073709551615 load=0.999999 "
+     "queue=4294967295",
+     "cpu=4294967295/4294967295 mem=18446744073709551615/18446744073709551615 load=0.999999 "
+     "queue=4294967295"},
+    {"ENERGY", "power=18446744073709551615 pue=10 carbon=5000 renewable=99.9999%",
+     "power=18446744073709551615W pue=10 carbon=5000 renewable=99.9999%"},
+    {"NETQ", "peer=x rtt=4294967295us jitter=0.001ms loss=100%",
+     "peer=x rtt=4294967.295ms jitter=1us loss=100%"},
+    {"SITE", "kind=ai geo=-89.999999,-179.999999", "kind=ai geo=-89.999999,-179.999999"},
+    {"SITE", "kind=ai geo=90,180", "kind=ai geo=90,180"},
 };
 
 const TypeDef& typeOf(const char* name) {
@@ -146,6 +189,38 @@ TEST(Json, TypedValues) {
   EXPECT_DOUBLE_EQ(nj["loss"].get<double>(), 0.5);
 }
 
+TEST(Json, NumbersConvertExactly) {
+  // A JSON number is taken as the decimal it stands for, in its shortest round-trip form:
+  // nothing is rounded to fit, and exponent forms are expanded exactly.
+  struct Case {
+    const char* type;
+    const char* json;
+    const char* text;  // nullptr: rejected
+  };
+  const Case cases[] = {
+      {"CAP", R"({"load":1e-6})", "load=0.000001"},
+      {"CAP", R"({"load":6.2e-1})", "load=0.62"},
+      {"CAP", R"({"load":0.620000000000000000001})", "load=0.62"},  // the same double as 0.62
+      {"CAP", R"({"load":0.6200000000000001})", nullptr},           // the next double up
+      {"CAP", R"({"load":1})", "load=1"},
+      {"TIER", R"({"class":"x","score":1.5e11})", "class=x score=150000000000"},
+      {"TIER", R"({"class":"x","score":1E+3})", "class=x score=1000"},
+      {"SITE", R"({"kind":"ai","geo":{"lat":-1e-6,"lon":0}})", "kind=ai geo=-0.000001,0"},
+      {"NETQ", R"({"peer":"x","rtt":1.8,"jitter":2000,"loss":12.5})",
+       "peer=x rtt=1.8ms jitter=2000ms loss=12.5%"},
+  };
+  for (const auto& c : cases) {
+    const TypeDef& t = typeOf(c.type);
+    auto wire = fromJson(t, nlohmann::json::parse(c.json));
+    if (!c.text) {
+      EXPECT_FALSE(wire.ok()) << c.json;
+      continue;
+    }
+    ASSERT_TRUE(wire.ok()) << c.json << ": " << wire.error().message;
+    EXPECT_EQ(*toText(t, *wire), c.text) << c.json;
+  }
+}
+
 TEST(Wire, LayoutIsSortedKeyLengthValue) {
   const TypeDef& cap = typeOf("CAP");
   auto wire = parseText(cap, "queue=3 cpu=1/2");
@@ -164,5 +239,23 @@ TEST(Registry, CodesAndNames) {
     EXPECT_LT(t.code, 65534);  // 65534 is BIND's own
     EXPECT_NE(t.key(kKeyTs), nullptr) << t.name;
     for (size_t i = 1; i < t.keys.size(); ++i) EXPECT_LT(t.keys[i - 1].number, t.keys[i].number);
+    for (const auto& k : t.keys) {
+      // A decimal is a JSON number (a double) that must convert back exactly: at most 15
+      // significant digits, so a maximum (scaled) of 10^15.
+      if (k.kind == ValueKind::kDecimal || k.kind == ValueKind::kModelPrice) {
+        EXPECT_NE(k.max, 0u) << t.name << " " << k.name;
+        EXPECT_LE(k.max, 1'000'000'000'000'000ULL) << t.name << " " << k.name;
+      }
+      if (k.max) {
+        EXPECT_LE(k.min, k.max) << t.name << " " << k.name;
+      }
+    }
   }
+  EXPECT_EQ(findType("TYPE65281")->name, "CAP");
+  EXPECT_EQ(findType("type65286")->name, "TIER");
+  EXPECT_EQ(findType("TYPE1"), nullptr);
+  EXPECT_EQ(findType("TYPE"), nullptr);
+  EXPECT_EQ(findType("TYPE165281"), nullptr);
+  EXPECT_EQ(findType("TYPE6528x"), nullptr);
+  EXPECT_EQ(findType("ENERGY")->key("pue")->min, 1000u);
 }

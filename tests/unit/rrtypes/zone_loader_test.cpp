@@ -54,6 +54,21 @@ TEST(ZoneLoader, ErrorsNameFileLineAndProblem) {
       {"a CAP \\# 4 00070004\n", "z.zone:1: CAP queue: length 4 overruns"},
       {"a SITE kind=ai\nb SITE kind=xx\n", "z.zone:2: SITE kind: unknown value"},
       {"$INCLUDE /nonexistent/file\n", "z.zone:1: /nonexistent/file: cannot open"},
+      // RFC 3597 §5 numeric type of one of ours: checked exactly as under the mnemonic.
+      {"a TYPE65281 \\# 4 00070004\n", "z.zone:1: CAP queue: length 4 overruns the rdata"},
+      {"a 300 IN type65280 \\# 5 0001000109\n",
+       "z.zone:1: SITE kind: enum value 9 is out of range"},
+      {"a TYPE65280 \\# 0\n", "z.zone:1: SITE: mandatory key \"kind\" is missing"},
+      {"a TYPE65283 pue=0.9\n", "z.zone:1: ENERGY pue: 0.9 is out of range (min 1)"},
+      {"a SITE kind=ai region=\\255\n", "z.zone:1: SITE region: text is not valid UTF-8"},
+      {"a SITE kind=ai region=\"x\\\ny\"\n",
+       "z.zone:1: SITE region: text must be 1 to 255 bytes with no control"},
+      {"a SITE kind=ai region=x\\\ny\nb CAP load=2\n", "z.zone:1: SITE region: text must be"},
+      {"a CAP ts=2026-02-31T00:00:00Z\n", "z.zone:1: CAP ts: bad time"},
+      {"a TXT x\\\n\n\nb CAP load=2\n", "z.zone:4: CAP load"},  // escaped newline counts as a line
+      {"$ORIGIN a. b.\n", "z.zone:1: too many arguments to $ORIGIN"},
+      {"$TTL 1 2\n", "z.zone:1: too many arguments to $TTL"},
+      {"$INCLUDE f o. x\n", "z.zone:1: too many arguments to $INCLUDE"},
   };
   for (const auto& c : cases) {
     auto z = loadZoneText(c.text, "z.zone", "gba.example.");
@@ -71,11 +86,52 @@ TEST(ZoneLoader, OriginAndTtlDirectives) {
   EXPECT_EQ(ldns_rr_ttl(z->records[1].get()), 5u);
 }
 
+TEST(ZoneLoader, IncludeOriginIsRelativeToTheCurrentOrigin) {
+  // RFC 1035 §5.1: $INCLUDE <file> [<origin>]; a relative origin is relative to the current one,
+  // and the including file's origin is restored afterwards.
+  std::string text =
+      "$INCLUDE rrtypes_include.zone sub\n"
+      "$INCLUDE rrtypes_include.zone other.example.\n"
+      "$ORIGIN lower\n"
+      "$INCLUDE rrtypes_include.zone sub\n"
+      "y CAP queue=3\n";
+  auto z = loadZoneText(text, CDNS_TEST_DATA "/main.zone", "gba.example.");
+  ASSERT_TRUE(z.ok()) << z.error().message;
+  std::vector<std::string> owners;
+  for (const auto& rr : z->records) owners.push_back(ownerOf(rr.get()));
+  EXPECT_EQ(owners,
+            (std::vector<std::string>{"x.sub.gba.example.", "sub.gba.example.", "x.other.example.",
+                                      "other.example.", "x.sub.lower.gba.example.",
+                                      "sub.lower.gba.example.", "y.lower.gba.example."}));
+}
+
+TEST(ZoneLoader, RelativeOwnerNeedsAnOrigin) {
+  auto z = loadZoneText("x CAP queue=1\n", "z.zone", "");
+  ASSERT_FALSE(z.ok());
+  EXPECT_EQ(z.error().message, "z.zone:1: relative name \"x\" with no origin");
+  auto ok =
+      loadZoneText("$ORIGIN gba.example.\nx CAP queue=1\nabs.example. CAP queue=2\n", "z.zone", "");
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ownerOf(ok->records[0].get()), "x.gba.example.");
+  EXPECT_TRUE(loadZoneText("abs.example. CAP queue=2\n", "z.zone", "").ok());
+}
+
 TEST(ZoneLoader, TranslateEntryLeavesOtherTypesAlone) {
   EXPECT_EQ(*translateEntry("a 300 IN TXT \"CAP cpu=1/2\""), "a 300 IN TXT \"CAP cpu=1/2\"");
   EXPECT_EQ(*translateEntry("a IN 300 cap queue=1"), "a IN 300 TYPE65281 \\# 8 0007000400000001");
   EXPECT_EQ(*translateEntry("  CAP queue=1"), "  TYPE65281 \\# 8 0007000400000001");
   EXPECT_EQ(*translateEntry("CAP CAP queue=1"), "CAP TYPE65281 \\# 8 0007000400000001");
+  // Our types under their RFC 3597 names are checked and canonicalised like the mnemonics.
+  EXPECT_EQ(*translateEntry("a 300 IN TYPE65281 \\# 8 00070004 00000001"),
+            "a 300 IN TYPE65281 \\# 8 0007000400000001");
+  EXPECT_EQ(*translateEntry("a type65281 queue=1"), "a TYPE65281 \\# 8 0007000400000001");
+  EXPECT_EQ(*translateEntry("a TYPE65535 \\# 1 00"), "a TYPE65535 \\# 1 00");  // not ours
+  auto numeric = translateEntry("a TYPE65281 \\# 4 00070004");
+  auto mnemonic = translateEntry("a CAP \\# 4 00070004");
+  ASSERT_FALSE(numeric.ok());
+  ASSERT_FALSE(mnemonic.ok());
+  EXPECT_EQ(numeric.error().message, mnemonic.error().message);
+  EXPECT_EQ(numeric.error().message, "CAP queue: length 4 overruns the rdata");
 }
 
 TEST(ZoneLoader, ParseRrAndPrint) {
