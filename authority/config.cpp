@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/config.h"
+#include "common/dns.h"
 
 namespace cdns::authority {
 
@@ -21,7 +22,12 @@ const char* const kConfigHelp = R"(configuration (JSON; every key optional unles
   "log":           {"level": "info", "format": "text" | "json"}
   "keys":          [{"name": "xfr.", "algorithm": "hmac-sha256", "secret": "base64"}]
   "zones":         [{"name": "gba.example.", "file": "gba.example.zone",      (name, file required)
-                     "notify": ["127.0.0.1:5301"], "transfer": {"acl": ["127.0.0.0/8"], "keys": ["xfr."]}}]
+                     "notify": ["127.0.0.1:5301"], "transfer": {"acl": ["127.0.0.0/8"], "keys": ["xfr."]},
+                     "update": {"rules": [{"key": "sz1.", "name": "sz1.centers.gba.example.",
+                                           "match": "subdomain" | "exact" | "wildcard",
+                                           "types": ["SITE", "CAP", "A", "ANY", ...]}],
+                                "journal": "gba.example.zone.journal", "writeback_seconds": 300,
+                                "lease": {"min": 1, "max": 604800}}}]
 )";
 
 bool Prefix::contains(const sockaddr* sa) const {
@@ -117,7 +123,7 @@ Config loadConfig(const std::string& file) {
     if (!zones.isArray()) zones.fail("expected array");
     for (size_t i = 0; i < zones.size(); ++i) {
       auto z = zones.at(i);
-      z.checkKnown({"name", "file", "notify", "transfer"});
+      z.checkKnown({"name", "file", "notify", "transfer", "update"});
       ZoneConfig zc;
       zc.name = z.str("name");
       if (zc.name.empty()) z.fail("name", "must not be empty");
@@ -136,6 +142,47 @@ Config loadConfig(const std::string& file) {
         zc.transferKeys = t.strings("keys");
         for (auto& k : zc.transferKeys)
           if (!k.empty() && k.back() != '.') k += '.';
+      }
+      if (z.has("update")) {
+        auto u = z.child("update");
+        u.checkKnown({"rules", "journal", "writeback_seconds", "lease"});
+        zc.journal = u.str("journal", "");
+        zc.writebackSeconds = static_cast<uint32_t>(u.integer("writeback_seconds", 0, 86400 * 7, 300));
+        if (u.has("lease")) {
+          auto l = u.child("lease");
+          l.checkKnown({"min", "max"});
+          zc.lease.min = static_cast<uint32_t>(l.integer("min", 1, 86400 * 365, 1));
+          zc.lease.max = static_cast<uint32_t>(l.integer("max", 1, 86400 * 365, 86400 * 7));
+          if (zc.lease.max < zc.lease.min) l.fail("max", "must be >= min");
+        }
+        auto rules = u.child("rules");
+        if (!rules.isArray() || rules.size() == 0) rules.fail("expected a non-empty array of rules");
+        auto zoneName = dns::nameFromText(zc.name);
+        for (size_t k = 0; k < rules.size(); ++k) {
+          auto rn = rules.at(k);
+          rn.checkKnown({"key", "name", "match", "types"});
+          UpdateRule rule;
+          rule.key = rn.str("key");
+          if (!rule.key.empty() && rule.key.back() != '.') rule.key += '.';
+          for (auto& ch : rule.key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          auto name = dns::nameFromText(rn.str("name", zc.name));
+          if (!name) rn.fail("name", name.error().message);
+          rule.name = dns::lowerName(*name);
+          if (zoneName && !dns::isSubdomain(rule.name, dns::lowerName(*zoneName))) rn.fail("name", "outside the zone " + zc.name);
+          std::string match = rn.str("match", "subdomain");
+          if (match == "exact") rule.match = UpdateRule::Match::kExact;
+          else if (match == "subdomain") rule.match = UpdateRule::Match::kSubdomain;
+          else if (match == "wildcard") rule.match = UpdateRule::Match::kWildcard;
+          else rn.fail("match", "expected exact, subdomain or wildcard");
+          auto types = rn.strings("types");
+          if (types.empty()) rn.fail("types", "expected a non-empty array of type names");
+          for (size_t t = 0; t < types.size(); ++t) {
+            uint16_t code = typeFromName(types[t]);
+            if (code == 0) throw ConfigError(rn.pathOf("types") + "/" + std::to_string(t), "unknown type " + types[t]);
+            rule.types.push_back(code);
+          }
+          zc.updateRules.push_back(rule);
+        }
       }
       c.zones.push_back(zc);
     }
@@ -157,6 +204,11 @@ void validateConfig(const Config& c) {
     for (size_t k = 0; k < z.transferKeys.size(); ++k)
       if (!keyNames.count(z.transferKeys[k]))
         throw ConfigError(path + "/transfer/keys/" + std::to_string(k), "no key named " + z.transferKeys[k]);
+    for (size_t k = 0; k < z.updateRules.size(); ++k) {
+      bool found = false;
+      for (const auto& name : keyNames) found = found || dns::nameEqual(*dns::nameFromText(name), *dns::nameFromText(z.updateRules[k].key));
+      if (!found) throw ConfigError(path + "/update/rules/" + std::to_string(k) + "/key", "no key named " + z.updateRules[k].key);
+    }
   }
   if (!c.tlsListen.empty() && (c.tlsCert.empty() || c.tlsKey.empty()))
     throw ConfigError("/tls", "listen needs both cert and key");

@@ -7,6 +7,7 @@
 
 #include <sys/socket.h>
 
+#include "authority/update.h"
 #include "common/result.h"
 
 namespace cdns::authority {
@@ -32,6 +33,13 @@ struct ZoneConfig {
   std::vector<std::string> notify;       // "127.0.0.1:5301": NOTIFY targets (RFC 1996)
   std::vector<Prefix> transferAcl;       // who may AXFR/IXFR; empty = nobody
   std::vector<std::string> transferKeys; // TSIG keys that may transfer (any address)
+  // Dynamic updates (RFC 2136): enabled when there are rules.
+  std::vector<UpdateRule> updateRules;
+  std::string journal;                   // default: <file>.journal
+  uint32_t writebackSeconds = 300;       // write the zone back to its file this often (0: never)
+  LeaseLimits lease;
+  bool dynamic() const { return !updateRules.empty(); }
+  std::string journalPath() const { return journal.empty() ? file + ".journal" : journal; }
 };
 
 struct Config {

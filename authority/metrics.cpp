@@ -1,6 +1,7 @@
 // Prometheus text rendering of the authority's counters.
 #include "authority/metrics.h"
 
+#include "authority/updater.h"
 #include "authority/zone.h"
 #include "common/dns.h"
 
@@ -20,7 +21,7 @@ void header(std::string& out, const char* name, const char* type, const char* he
 }  // namespace
 
 std::string renderMetrics(const std::vector<const WorkerStats*>& workers, const ControlStats& control,
-                          const ZoneSet& zones) {
+                          const ZoneSet& zones, const UpdaterStats* updates) {
   auto sum = [&](auto pick) {
     uint64_t s = 0;
     for (const auto* w : workers) s += pick(*w);
@@ -75,6 +76,26 @@ std::string renderMetrics(const std::vector<const WorkerStats*>& workers, const 
   header(out, "cdns_authority_zone_records", "gauge", "Records in each zone served.");
   for (const auto& [origin, z] : zones.all())
     line(out, "cdns_authority_zone_records", "zone=\"" + z->originText() + "\"", z->recordCount());
+  if (updates) {
+    header(out, "cdns_authority_updates_total", "counter", "Dynamic updates (RFC 2136), by outcome.");
+    line(out, "cdns_authority_updates_total", "outcome=\"accepted\"", updates->accepted.get());
+    line(out, "cdns_authority_updates_total", "outcome=\"unchanged\"", updates->unchanged.get());
+    for (size_t i = 0; i < std::size(kRefusalNames); ++i)
+      line(out, "cdns_authority_updates_total", std::string("outcome=\"refused\",reason=\"") + kRefusalNames[i] + "\"",
+           updates->refused[i].get());
+    line(out, "cdns_authority_updates_total", "outcome=\"refused\",reason=\"unsigned\"",
+         sum([](const WorkerStats& w) { return w.updateUnsigned.get(); }));
+    line(out, "cdns_authority_updates_total", "outcome=\"refused\",reason=\"tsig\"",
+         sum([](const WorkerStats& w) { return w.updateBadTsig.get(); }));
+    line(out, "cdns_authority_updates_total", "outcome=\"refused\",reason=\"not_dynamic\"",
+         sum([](const WorkerStats& w) { return w.updateNotDynamic.get(); }));
+    header(out, "cdns_authority_update_batches_total", "counter", "Journal commits (one fsync each).");
+    line(out, "cdns_authority_update_batches_total", "", updates->batches.get());
+    header(out, "cdns_authority_lease_expiries_total", "counter", "Records removed because their lease ran out.");
+    line(out, "cdns_authority_lease_expiries_total", "", updates->leaseExpiries.get());
+    header(out, "cdns_authority_journal_bytes", "gauge", "Bytes in the update journals.");
+    line(out, "cdns_authority_journal_bytes", "", updates->journalBytes.load(std::memory_order_relaxed));
+  }
   return out;
 }
 

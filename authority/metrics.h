@@ -35,6 +35,9 @@ struct WorkerStats {
   Counter tcpTimedOut;    // closed idle
   Counter transfers;
   Counter transfersRefused;
+  Counter updateUnsigned;    // updates refused before the updater: unsigned,
+  Counter updateBadTsig;     // failing TSIG verification,
+  Counter updateNotDynamic;  // or for a zone that takes no updates
   std::atomic<int64_t> tcpOpen{0};
 
   static size_t typeSlot(uint16_t type) {
@@ -51,7 +54,8 @@ struct ControlStats {
 };
 
 /// Renders every counter, summed over workers, plus zone serials and sizes.
+struct UpdaterStats;
 std::string renderMetrics(const std::vector<const WorkerStats*>& workers, const ControlStats& control,
-                          const ZoneSet& zones);
+                          const ZoneSet& zones, const UpdaterStats* updates);
 
 }  // namespace cdns::authority

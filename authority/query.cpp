@@ -57,7 +57,7 @@ void addAdditional(Answer& a, const RRset& s, bool glue) {
     std::string_view lt(reinterpret_cast<const char*>(lower), target.size());
     if (!dns::isSubdomain(lt, a.zone.origin())) continue;
     const Node* n = a.zone.find(lt);
-    if (!n || (n->cut && !glue)) continue;
+    if (!n || (n->hasCut() && !glue)) continue;
     for (uint16_t type : {uint16_t{dns::kA}, uint16_t{dns::kAAAA}}) {
       const RRset* addr = n->find(type);
       if (!addr) continue;
@@ -101,9 +101,9 @@ void answer(Answer& a) {
         ce = dns::parentName(ce);
         enc = a.zone.find(ce);
       }
-      if (enc->cut) {
+      if (enc->hasCut()) {
         if (hop == 0) a.aa = false;
-        referral(a, *enc->cut);
+        referral(a, *a.zone.cutOf(*enc));
         return;
       }
       uint8_t wild[dns::kMaxName];
@@ -118,10 +118,10 @@ void answer(Answer& a) {
         if (!writeNegativeSoa(a)) a.tc = true;
         return;
       }
-    } else if (node->cut && !(qtype == dns::kDS && node->isDelegation())) {
+    } else if (node->hasCut() && !(qtype == dns::kDS && node->isDelegation())) {
       // At or below a zone cut: refer (RFC 1034 §4.3.2 step 3b). DS lives at the parent side.
       if (hop == 0) a.aa = false;
-      referral(a, *node->cut);
+      referral(a, *a.zone.cutOf(*node));
       return;
     }
     const RRset* cname = match->find(dns::kCNAME);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -167,9 +168,22 @@ Status Server::writeReadyFile() {
 }
 
 Status Server::start() {
+  uv_loop_init(&loop_);
+  loop_.data = this;
+  uv_async_init(&loop_, &changedAsync_, onZonesChanged);
   auto zones = loadZones(config_);
   if (!zones) return zones.error();
-  shared_.store.publish(*zones);
+  updater_ = std::make_unique<Updater>(shared_, [this](const std::string& origin) {
+    {
+      std::lock_guard<std::mutex> g(changedMu_);
+      changed_.push_back(origin);
+    }
+    uv_async_send(&changedAsync_);
+  });
+  auto live = updater_->init(config_, *zones);
+  if (!live) return live.error();
+  shared_.store.publish(*live);
+  shared_.updater = updater_.get();
   shared_.limits.udpMaxPayload = config_.udpMaxPayload;
   shared_.tcpIdleTimeoutMs = config_.tcpIdleTimeoutMs;
   shared_.tcpMaxConnections = config_.tcpMaxConnections;
@@ -183,8 +197,6 @@ Status Server::start() {
   if (config_.listen.empty() && config_.tlsListen.empty()) return makeError("nothing to listen on (--listen)");
   if (auto st = bindAll(); !st) return st;
 
-  uv_loop_init(&loop_);
-  loop_.data = this;
   notifier_ = std::make_unique<Notifier>(&loop_, control_);
   if (auto st = notifier_->start(); !st) return st;
   metrics_ = std::make_unique<Metrics>();
@@ -199,7 +211,7 @@ Status Server::start() {
       std::vector<const WorkerStats*> stats;
       for (const auto& w : workers_) stats.push_back(&w->stats());
       r.contentType = "text/plain; version=0.0.4; charset=utf-8";
-      r.body = renderMetrics(stats, control_, *shared_.store.get());
+      r.body = renderMetrics(stats, control_, *shared_.store.get(), &updater_->stats());
       return r;
     });
     auto port = metrics_->http->listen(config_.metricsListen);
@@ -217,6 +229,9 @@ Status Server::start() {
   uv_signal_start(&sigHup_, onSignal, SIGHUP);
   uv_signal_start(&sigTerm_, onSignal, SIGTERM);
   uv_signal_start(&sigInt_, onSignal, SIGINT);
+  uv_signal_init(&loop_, &sigUsr1_);
+  uv_signal_start(&sigUsr1_, onSignal, SIGUSR1);
+  updater_->start();
   notifyChanged(nullptr, *shared_.store.get());
   if (auto st = writeReadyFile(); !st) return st;
   log::info("authority").kv("zones", config_.zones.size()).kv("workers", workers_.size()).msg("ready");
@@ -270,9 +285,18 @@ void Server::reload() {
     std::lock_guard<std::mutex> g(shared_.policyMu);
     shared_.policy = *policy;
   }
-  shared_.store.publish(*zones);
+  // Static zones are replaced here; dynamic ones go through the updater, which keeps their
+  // updated versions unless the file is newer.
+  shared_.store.modify([&](ZoneSet& set) {
+    for (const auto& [origin, z] : before->all())
+      if (!(*zones)->exact(origin) && !updater_->handles(origin)) set.remove(origin);
+    for (const auto& [origin, z] : (*zones)->all())
+      if (!updater_->handles(origin)) set.add(z);
+  });
+  updater_->reload(config_, *zones);
   control_.reloads.inc();
-  notifyChanged(before.get(), **zones);
+  auto after = shared_.store.get();
+  notifyChanged(before.get(), *after);
   log::info("authority.reload").kv("zones", (*zones)->all().size()).msg("done");
 }
 
@@ -282,11 +306,38 @@ void Server::onSignal(uv_signal_t* s, int signum) noexcept {
     self->reload();
     return;
   }
+  if (signum == SIGUSR1) {
+    log::info("authority").msg("SIGUSR1: writing dynamic zones back to their files");
+    self->updater_->requestWriteback();
+    return;
+  }
   log::info("authority").kv("signal", signum == SIGTERM ? "SIGTERM" : "SIGINT").msg("stopping");
   self->stopAll();
 }
 
+void Server::onZonesChanged(uv_async_t* a) noexcept {
+  auto* self = static_cast<Server*>(a->loop->data);
+  std::vector<std::string> changed;
+  {
+    std::lock_guard<std::mutex> g(self->changedMu_);
+    changed.swap(self->changed_);
+  }
+  std::sort(changed.begin(), changed.end());
+  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  auto zones = self->shared_.store.get();
+  for (const auto& origin : changed) {
+    const Zone* z = zones->exact(origin);
+    if (!z) continue;
+    for (const auto& zc : self->config_.zones)
+      if (auto n = dns::nameFromText(zc.name); n && dns::nameEqual(*n, origin) && !zc.notify.empty())
+        self->notifier_->notify(*z, zc.notify);  // replaces a pending NOTIFY: coalesced
+  }
+}
+
 void Server::stopAll() {
+  // The updater first: it answers what is queued (through the still-running workers) and writes
+  // the dynamic zones back.
+  updater_->stop();
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) w->join();
   notifier_->close();
@@ -294,6 +345,8 @@ void Server::stopAll() {
   uv_close(reinterpret_cast<uv_handle_t*>(&sigHup_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigTerm_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigInt_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sigUsr1_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&changedAsync_), nullptr);
 }
 
 int Server::run() {

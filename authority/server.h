@@ -11,6 +11,7 @@
 #include "authority/config.h"
 #include "authority/metrics.h"
 #include "authority/notify.h"
+#include "authority/updater.h"
 #include "authority/worker.h"
 
 namespace cdns::authority {
@@ -37,13 +38,18 @@ class Server {
   void notifyChanged(const ZoneSet* before, const ZoneSet& after);
   void stopAll();
   static void onSignal(uv_signal_t* s, int signum) noexcept;
+  static void onZonesChanged(uv_async_t* a) noexcept;
 
   Config config_;
   std::string configFile_, readyFile_;
   Shared shared_;
   ControlStats control_;
   uv_loop_t loop_;
-  uv_signal_t sigHup_, sigTerm_, sigInt_;
+  uv_signal_t sigHup_, sigTerm_, sigInt_, sigUsr1_;
+  uv_async_t changedAsync_;
+  std::mutex changedMu_;
+  std::vector<std::string> changed_;  // zones the updater changed, for NOTIFY
+  std::unique_ptr<Updater> updater_;
   std::unique_ptr<Notifier> notifier_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<WorkerSockets> sockets_;

@@ -13,13 +13,14 @@ static bool serialLess(uint32_t a, uint32_t b) {
 }
 
 TransferWriter::TransferWriter(std::shared_ptr<const Zone> zone, const uint8_t* query, const ParsedQuery& q,
-                               std::optional<uint32_t> clientSerial)
+                               std::optional<uint32_t> clientSerial, std::vector<std::shared_ptr<const Changeset>> chain)
     : zone_(std::move(zone)),
       id_(q.id),
       flags_(static_cast<uint16_t>(dns::kFlagQR | dns::kFlagAA | (q.flags & dns::kFlagRD))),
       question_(reinterpret_cast<const char*>(query + dns::kHeaderSize), q.questionEnd - dns::kHeaderSize) {
-  node_ = zone_->nodes().begin();
+  node_ = zone_->next(cursor_);
   if (q.qtype == dns::kIXFR && clientSerial && !serialLess(*clientSerial, zone_->serial())) soaOnly_ = true;
+  if (q.qtype == dns::kIXFR && !soaOnly_ && !chain.empty()) chain_ = std::move(chain);
 }
 
 size_t TransferWriter::next(uint8_t* out, size_t cap) {
@@ -46,16 +47,39 @@ size_t TransferWriter::next(uint8_t* out, size_t cap) {
   };
   if (phase_ == Phase::kFirstSoa) {
     put(origin, dns::kSOA, soa.ttl, soa.rdata[0]);
-    phase_ = soaOnly_ ? Phase::kDone : Phase::kBody;
+    phase_ = soaOnly_ ? Phase::kDone : chain_.empty() ? Phase::kBody : Phase::kIxfr;
   }
-  while (phase_ == Phase::kBody) {
-    if (node_ == zone_->nodes().end()) {
+  // IXFR (RFC 1995 §4): for each change, the old SOA and what went, the new SOA and what came.
+  while (phase_ == Phase::kIxfr) {
+    if (cs_ >= chain_.size()) {
       phase_ = Phase::kLastSoa;
       break;
     }
-    const Node& n = node_->second;
+    const Changeset& c = *chain_[cs_];
+    const std::vector<Record>& list = part_ == 0 ? c.removed : c.added;
+    if (rec_ >= list.size()) {
+      rec_ = 0;
+      if (++part_ == 2) {
+        part_ = 0;
+        ++cs_;
+      }
+      continue;
+    }
+    const Record& r = list[rec_];
+    if (!put(r.owner, r.type, r.ttl, r.rdata)) {
+      if (count == 0) ++rec_;
+      break;
+    }
+    ++rec_;
+  }
+  while (phase_ == Phase::kBody) {
+    if (!node_) {
+      phase_ = Phase::kLastSoa;
+      break;
+    }
+    const Node& n = *node_;
     if (rrset_ >= n.rrsets.size()) {
-      ++node_;
+      node_ = zone_->next(cursor_);
       rrset_ = rdata_ = 0;
       continue;
     }

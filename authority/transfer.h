@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "authority/journal.h"
 #include "authority/query.h"
 #include "authority/zone.h"
 
@@ -17,8 +18,10 @@ class TransferWriter {
  public:
   /// `query` is the request (its ID and question are echoed). For IXFR, `clientSerial` is the
   /// serial of the client's copy: when it is not older than ours the answer is our SOA alone.
+  /// `chain`, for IXFR, is the journal's changesets from the client's serial to the zone's; when
+  /// empty, an IXFR is answered with the whole zone (RFC 1995 §4).
   TransferWriter(std::shared_ptr<const Zone> zone, const uint8_t* query, const ParsedQuery& q,
-                 std::optional<uint32_t> clientSerial);
+                 std::optional<uint32_t> clientSerial, std::vector<std::shared_ptr<const Changeset>> chain = {});
 
   /// Writes the next message into `out` (at least 65535 bytes); returns 0 when finished.
   size_t next(uint8_t* out, size_t cap);
@@ -27,15 +30,17 @@ class TransferWriter {
   size_t records() const { return records_; }
 
  private:
-  enum class Phase { kFirstSoa, kBody, kLastSoa, kDone };
+  enum class Phase { kFirstSoa, kBody, kIxfr, kLastSoa, kDone };
   std::shared_ptr<const Zone> zone_;
   uint16_t id_;
   uint16_t flags_;
   std::string question_;  // wire bytes of the question section
   Phase phase_ = Phase::kFirstSoa;
   bool soaOnly_ = false;
-  using NodeIt = std::unordered_map<std::string, Node, StringHash, std::equal_to<>>::const_iterator;
-  NodeIt node_;
+  std::vector<std::shared_ptr<const Changeset>> chain_;
+  size_t cs_ = 0, part_ = 0, rec_ = 0;  // position in the IXFR chain
+  Zone::Cursor cursor_;
+  const Node* node_ = nullptr;
   size_t rrset_ = 0, rdata_ = 0;
   size_t messages_ = 0, records_ = 0;
 };

@@ -13,6 +13,8 @@
 
 #include "authority/config.h"
 #include "authority/transfer.h"
+#include "authority/updater.h"
+#include "common/net.h"
 #include "common/log.h"
 
 namespace cdns::authority {
@@ -68,6 +70,48 @@ const ZoneConfig* TransferPolicy::find(std::string_view lowerOrigin) const {
     if (n && dns::nameEqual(*n, lowerOrigin)) return &z;
   }
   return nullptr;
+}
+
+// RFC 2136 over any transport: answers at once what needs no zone change (no such zone,
+// unsigned, bad signature) and hands the rest to the updater. Returns true when `o` now holds
+// an immediate answer, false when the updater will answer through `reply`.
+static bool submitUpdate(Worker& w, const uint8_t* msg, size_t len, const ParsedQuery& q, Outcome& o, uint8_t* out,
+                  size_t cap, std::function<void(std::vector<uint8_t>)> reply) {
+  const QueryLimits& limits = w.shared().limits;
+  auto immediate = [&](uint16_t rcode) {
+    o.action = Action::kRespond;
+    o.rcode = rcode;
+    o.len = writeErrorResponse(msg, q, rcode, out, cap, limits);
+    return true;
+  };
+  if (!o.zone) return immediate(dns::kNotAuth);  // RFC 2136 §3.1.2: not a zone we serve
+  if (!w.shared().updater || !w.shared().updater->handles(o.zone->origin())) {
+    w.mutableStats().updateNotDynamic.inc();
+    log::info("authority.update").kv("zone", o.zone->originText()).kv("reason", "not dynamic").msg("refused");
+    return immediate(dns::kRefused);  // served, but not open to updates
+  }
+  auto policy = w.shared().getPolicy();
+  if (!q.hasTsig) {
+    w.mutableStats().updateUnsigned.inc();
+    log::info("authority.update").kv("zone", o.zone->originText()).kv("reason", "unsigned").msg("refused");
+    return immediate(dns::kRefused);  // every update must be signed
+  }
+  auto job = std::make_unique<UpdateJob>();
+  Outcome check;
+  check.action = Action::kUpdate;
+  if (!applyTsig(msg, len, q, check, out, cap, *policy, limits, &job->tsig)) return false;
+  if (check.action == Action::kRespond) {  // FORMERR or NOTAUTH with the TSIG error, signed as due
+    w.mutableStats().updateBadTsig.inc();
+    o = check;
+    return true;
+  }
+  job->msg.assign(msg, msg + len);
+  job->policy = std::move(policy);
+  job->ednsRequest = q.hasEdns;
+  job->ednsPayload = q.ednsPayload;
+  job->reply = std::move(reply);
+  w.shared().updater->submit(std::move(job));
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,9 +178,14 @@ void Worker::serveUdp(int fd) {
       ParsedQuery q;
       Outcome o = processQuery(b.inBuf[i], b.in[i].msg_len, out, b.outSlot, Transport::kUdp, zs, shared_.limits, q);
       if (o.action == Action::kUpdate) {
-        o.rcode = dns::kNotImp;
-        o.len = writeErrorResponse(b.inBuf[i], q, dns::kNotImp, out, b.outSlot, shared_.limits);
-        o.action = Action::kRespond;
+        int fd2 = fd;
+        sockaddr_storage peer = b.peers[i];
+        socklen_t plen = b.in[i].msg_hdr.msg_namelen;
+        if (!submitUpdate(*this, b.inBuf[i], b.in[i].msg_len, q, o, out, b.outSlot,
+                          [fd2, peer, plen](std::vector<uint8_t> m) {
+                            sendto(fd2, m.data(), m.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&peer), plen);
+                          }))
+          continue;  // handed to the updater; it answers
       }
       if (q.hasTsig && o.action == Action::kRespond &&
           !applyTsig(b.inBuf[i], b.in[i].msg_len, q, o, out, b.outSlot, *shared_.getPolicy(), shared_.limits))
@@ -173,6 +222,7 @@ void Worker::onUdpReadable(uv_poll_t* h, int status, int events) noexcept {
 // TCP and TLS
 
 struct TcpConn {
+  uint64_t id = 0;
   uv_tcp_t tcp;
   uv_timer_t timer;
   Worker* w;
@@ -197,7 +247,7 @@ struct TcpConn {
     std::vector<uint8_t> data;
   };
 
-  static std::unordered_set<TcpConn*>& all(Worker* w);
+  static std::unordered_map<uint64_t, TcpConn*>& all(Worker* w);
 
   void close() {
     if (closing) return;
@@ -212,7 +262,7 @@ struct TcpConn {
     if (--c->openHandles > 0) return;
     c->w->shared().tcpOpen.fetch_sub(1, std::memory_order_relaxed);
     c->w->mutableStats().tcpOpen.fetch_sub(1, std::memory_order_relaxed);
-    all(c->w).erase(c);
+    all(c->w).erase(c->id);
     if (c->ssl) SSL_free(c->ssl);  // frees the BIOs too
     delete c;
   }
@@ -336,9 +386,11 @@ struct TcpConn {
     auto policy = w->shared().getPolicy();
     tsig::RequestInfo signedBy;
     if (o.action == Action::kUpdate) {
-      o.rcode = dns::kNotImp;
-      o.len = writeErrorResponse(msg, q, dns::kNotImp, out, kStreamMax, w->shared().limits);
-      o.action = Action::kRespond;
+      Worker* wk = w;
+      uint64_t cid = id;
+      if (!submitUpdate(*w, msg, len, q, o, out, kStreamMax,
+                        [wk, cid](std::vector<uint8_t> m) { wk->postReply(cid, std::move(m)); }))
+        return;
     } else if (o.action == Action::kTransfer && q.hasTsig) {
       // Verify first: a bad signature is answered NOTAUTH and never starts a transfer.
       Outcome check;
@@ -364,8 +416,18 @@ struct TcpConn {
         log::info("authority.transfer").kv("zone", zone->originText()).kv("type", q.qtype == dns::kIXFR ? "IXFR" : "AXFR")
             .kv("serial", zone->serial());
         xfrZone = zone->originText();
-        xfr = std::make_unique<TransferWriter>(zone, msg, q, q.qtype == dns::kIXFR ? ixfrClientSerial(msg, len, q)
-                                                                                   : std::nullopt);
+        std::optional<uint32_t> clientSerial;
+        std::vector<std::shared_ptr<const Changeset>> chain;
+        if (q.qtype == dns::kIXFR) {
+          clientSerial = ixfrClientSerial(msg, len, q);
+          if (clientSerial && w->shared().updater)
+            chain = w->shared().updater->ixfrChain(zone->origin(), *clientSerial, zone->serial());
+        }
+        if (q.qtype == dns::kIXFR)
+          log::info("authority.transfer").kv("zone", zone->originText()).kv("from", clientSerial.value_or(0))
+              .kv("to", zone->serial()).kv("changes", chain.size())
+              .msg(chain.empty() ? "IXFR answered with the whole zone" : "IXFR from the journal");
+        xfr = std::make_unique<TransferWriter>(zone, msg, q, clientSerial, std::move(chain));
         if (signedBy.present && signedBy.key) {
           xfrKey = std::make_unique<tsig::Key>(*signedBy.key);
           xfrMac = signedBy.mac;
@@ -459,10 +521,32 @@ struct TcpConn {
 };
 
 namespace {
-thread_local std::unordered_set<TcpConn*>* tConns = nullptr;
+thread_local std::unordered_map<uint64_t, TcpConn*>* tConns = nullptr;
+thread_local uint64_t tNextConnId = 1;
 }
 
-std::unordered_set<TcpConn*>& TcpConn::all(Worker*) { return *tConns; }
+std::unordered_map<uint64_t, TcpConn*>& TcpConn::all(Worker*) { return *tConns; }
+
+void Worker::postReply(uint64_t connId, std::vector<uint8_t> msg) {
+  {
+    std::lock_guard<std::mutex> g(replyMu_);
+    replies_.emplace_back(connId, std::move(msg));
+  }
+  uv_async_send(&replyAsync_);
+}
+
+void Worker::onReplies(uv_async_t* h) noexcept {
+  auto* w = static_cast<Worker*>(h->data);
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> batch;
+  {
+    std::lock_guard<std::mutex> g(w->replyMu_);
+    batch.swap(w->replies_);
+  }
+  for (auto& [id, msg] : batch) {
+    auto it = tConns->find(id);
+    if (it != tConns->end() && !it->second->closing) it->second->send(msg.data(), msg.size());
+  }
+}
 
 void Worker::onTcpConnection(uv_stream_t* server, int status) noexcept {
   auto* w = static_cast<Worker*>(server->loop->data);
@@ -486,7 +570,8 @@ void Worker::onTcpConnection(uv_stream_t* server, int status) noexcept {
   sh.tcpOpen.fetch_add(1, std::memory_order_relaxed);
   w->stats_.tcpOpen.fetch_add(1, std::memory_order_relaxed);
   w->stats_.tcpAccepted.inc();
-  tConns->insert(c);
+  c->id = tNextConnId++;
+  tConns->emplace(c->id, c);
   c->openHandles = 2;
   int len = sizeof c->peer;
   uv_tcp_getpeername(&c->tcp, reinterpret_cast<sockaddr*>(&c->peer), &len);
@@ -521,6 +606,8 @@ void Worker::start() {
   loop_.data = this;
   uv_async_init(&loop_, &stopAsync_, onStop);
   stopAsync_.data = this;
+  uv_async_init(&loop_, &replyAsync_, onReplies);
+  replyAsync_.data = this;
   for (int fd : sockets_.udp) {
     auto p = std::make_unique<uv_poll_t>();
     uv_poll_init_socket(&loop_, p.get(), fd);
@@ -542,7 +629,7 @@ void Worker::start() {
 }
 
 void Worker::run() {
-  std::unordered_set<TcpConn*> conns;
+  std::unordered_map<uint64_t, TcpConn*> conns;
   tConns = &conns;
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
@@ -553,9 +640,11 @@ void Worker::run() {
 void Worker::closeAll() {
   for (auto& p : udpPolls_) uv_close(reinterpret_cast<uv_handle_t*>(p.get()), nullptr);
   for (auto& t : tcpListeners_) uv_close(reinterpret_cast<uv_handle_t*>(t.get()), nullptr);
-  std::vector<TcpConn*> conns(tConns->begin(), tConns->end());
+  std::vector<TcpConn*> conns;
+  for (auto& [id, c] : *tConns) conns.push_back(c);
   for (TcpConn* c : conns) c->close();
   uv_close(reinterpret_cast<uv_handle_t*>(&stopAsync_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&replyAsync_), nullptr);
 }
 
 void Worker::onStop(uv_async_t* h) noexcept { static_cast<Worker*>(h->data)->closeAll(); }

@@ -22,6 +22,7 @@
 namespace cdns::authority {
 
 struct ZoneConfig;
+class Updater;
 
 /// The published zones. Writers (reload, updates) publish a new ZoneSet; each worker re-reads
 /// the pointer only when the generation changed, so the common path is one relaxed-acquire load.
@@ -37,6 +38,15 @@ class ZoneStore {
     return current_;
   }
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  /// Read-modify-write of the published set (reload and updater both publish).
+  template <typename F>
+  void modify(F&& f) {
+    std::lock_guard<std::mutex> g(mu_);
+    auto next = std::make_shared<ZoneSet>(*current_);
+    f(*next);
+    current_ = std::move(next);
+    generation_.fetch_add(1, std::memory_order_release);
+  }
 
  private:
   mutable std::mutex mu_;
@@ -59,6 +69,7 @@ struct Shared {
   uint32_t tcpMaxConnections = 1024;
   std::atomic<int64_t> tcpOpen{0};   // across all workers, for the cap
   SSL_CTX* tls = nullptr;            // DNS over TLS context, when configured
+  Updater* updater = nullptr;        // the publish path, when any zone takes updates
   std::mutex policyMu;
   std::shared_ptr<const TransferPolicy> policy = std::make_shared<TransferPolicy>();
   std::shared_ptr<const TransferPolicy> getPolicy() {
@@ -82,6 +93,8 @@ class Worker {
   void start();
   /// Asks the loop to close everything and return; safe from any thread.
   void stop();
+  /// Sends a message on TCP connection `connId` if it is still open; safe from any thread.
+  void postReply(uint64_t connId, std::vector<uint8_t> msg);
   void join();
   const WorkerStats& stats() const { return stats_; }
 
@@ -98,6 +111,7 @@ class Worker {
   static void onUdpReadable(uv_poll_t* h, int status, int events) noexcept;
   static void onTcpConnection(uv_stream_t* server, int status) noexcept;
   static void onStop(uv_async_t* h) noexcept;
+  static void onReplies(uv_async_t* h) noexcept;
   void serveUdp(int fd);
   void closeAll();
 
@@ -106,6 +120,9 @@ class Worker {
   WorkerSockets sockets_;
   uv_loop_t loop_;
   uv_async_t stopAsync_;
+  uv_async_t replyAsync_;
+  std::mutex replyMu_;
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> replies_;
   std::vector<std::unique_ptr<uv_poll_t>> udpPolls_;
   std::vector<std::unique_ptr<uv_tcp_t>> tcpListeners_;
   std::thread thread_;

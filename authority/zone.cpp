@@ -1,7 +1,8 @@
-// Building and checking an authoritative zone from parsed records.
+// Building, checking and changing authoritative zones.
 #include "authority/zone.h"
 
 #include <algorithm>
+#include <map>
 
 #include "common/dns.h"
 #include "common/log.h"
@@ -15,11 +16,15 @@ std::string rdataWire(const ldns_rr* rr) {
   return std::string(reinterpret_cast<const char*>(ldns_buffer_begin(buf.get())), ldns_buffer_position(buf.get()));
 }
 
+void sortRRsets(Node& n) {
+  std::sort(n.rrsets.begin(), n.rrsets.end(), [](const RRset& a, const RRset& b) { return a.type < b.type; });
+}
+
 }  // namespace
 
 uint32_t Zone::serial() const {
   // SOA rdata: mname, rname, then serial (RFC 1035 §3.3.13).
-  const std::string& rd = soa_->rdata[0];
+  const std::string& rd = soa().rdata[0];
   size_t off = 0;
   for (int n = 0; n < 2; ++n) {
     while (off < rd.size() && rd[off] != 0) off += static_cast<uint8_t>(rd[off]) + 1;
@@ -28,8 +33,37 @@ uint32_t Zone::serial() const {
   return off + 4 <= rd.size() ? dns::get32(reinterpret_cast<const uint8_t*>(rd.data() + off)) : 0;
 }
 
+size_t Zone::nodeCount() const {
+  size_t n = base_->size();
+  for (const auto& [name, node] : delta_) {
+    bool inBase = base_->count(name) != 0;
+    if (node && !inBase) ++n;
+    if (!node && inBase) --n;
+  }
+  return n;
+}
+
 Result<std::shared_ptr<const Zone>> Zone::build(std::string_view originText, const std::vector<RrPtr>& records,
                                                 const std::string& source) {
+  std::vector<Record> recs;
+  recs.reserve(records.size());
+  for (const auto& rrp : records) {
+    const ldns_rr* rr = rrp.get();
+    const ldns_rdf* owner = ldns_rr_owner(rr);
+    std::string name = dns::lowerName(
+        std::string_view(reinterpret_cast<const char*>(ldns_rdf_data(owner)), ldns_rdf_size(owner)));
+    if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
+      auto o = dns::nameFromText(originText);
+      return makeError(source + ": zone " + (o ? dns::nameToText(*o) : std::string(originText)) + ": owner " +
+                       dns::nameToText(name) + ": only class IN is served");
+    }
+    recs.push_back(Record{std::move(name), static_cast<uint16_t>(ldns_rr_get_type(rr)), ldns_rr_ttl(rr), rdataWire(rr)});
+  }
+  return fromRecords(originText, recs, source);
+}
+
+Result<std::shared_ptr<const Zone>> Zone::fromRecords(std::string_view originText, const std::vector<Record>& records,
+                                                      const std::string& source) {
   auto z = std::make_shared<Zone>();
   auto origin = dns::nameFromText(originText);
   if (!origin) return origin.error();
@@ -37,61 +71,64 @@ Result<std::shared_ptr<const Zone>> Zone::build(std::string_view originText, con
   z->originText_ = dns::nameToText(z->origin_);
   auto fail = [&](const std::string& msg) { return makeError(source + ": zone " + z->originText_ + ": " + msg); };
 
-  for (const auto& rrp : records) {
-    const ldns_rr* rr = rrp.get();
-    const ldns_rdf* owner = ldns_rr_owner(rr);
-    std::string name = dns::lowerName(
-        std::string_view(reinterpret_cast<const char*>(ldns_rdf_data(owner)), ldns_rdf_size(owner)));
+  std::unordered_map<std::string, std::shared_ptr<Node>, StringHash, std::equal_to<>> nodes;
+  for (const auto& r : records) {
+    const std::string& name = r.owner;
     if (!dns::isSubdomain(name, z->origin_)) return fail("owner " + dns::nameToText(name) + " is outside the zone");
-    if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
-      return fail("owner " + dns::nameToText(name) + ": only class IN is served");
-    auto type = static_cast<uint16_t>(ldns_rr_get_type(rr));
+    uint16_t type = r.type;
     if (type == dns::kOPT || type == dns::kTSIG || type == dns::kTKEY || (type >= 249 && type <= 255))
       return fail("owner " + dns::nameToText(name) + ": meta type " + dns::typeToText(type) + " in a zone");
-    Node& node = z->nodes_[name];
-    node.name = name;
-    std::string rd = rdataWire(rr);
+    auto& slot = nodes[name];
+    if (!slot) {
+      slot = std::make_shared<Node>();
+      slot->name = name;
+    }
+    Node& node = *slot;
     auto it = std::find_if(node.rrsets.begin(), node.rrsets.end(), [&](const RRset& s) { return s.type == type; });
     if (it == node.rrsets.end()) {
-      node.rrsets.push_back(RRset{type, ldns_rr_ttl(rr), {}});
+      node.rrsets.push_back(RRset{type, r.ttl, {}});
       it = node.rrsets.end() - 1;
-    } else if (it->ttl != ldns_rr_ttl(rr)) {
+    } else if (it->ttl != r.ttl) {
       log::warn("authority.zone").kv("zone", z->originText_).kv("owner", dns::nameToText(name))
           .kv("type", dns::typeToText(type)).msg("TTLs differ inside an RRset; using the first (RFC 2181 §5.2)");
     }
-    if (std::find(it->rdata.begin(), it->rdata.end(), rd) == it->rdata.end()) {
-      it->rdata.push_back(std::move(rd));
+    if (std::find(it->rdata.begin(), it->rdata.end(), r.rdata) == it->rdata.end()) {
+      it->rdata.push_back(r.rdata);
       ++z->records_;
     }
   }
 
-  auto apexIt = z->nodes_.find(z->origin_);
-  if (apexIt == z->nodes_.end() || !apexIt->second.find(dns::kSOA)) return fail("no SOA record at the apex");
-  if (apexIt->second.find(dns::kSOA)->rdata.size() != 1) return fail("more than one SOA record at the apex");
-  if (!apexIt->second.find(dns::kNS)) return fail("no NS records at the apex");
+  auto apexIt = nodes.find(z->origin_);
+  if (apexIt == nodes.end() || !apexIt->second->find(dns::kSOA)) return fail("no SOA record at the apex");
+  if (apexIt->second->find(dns::kSOA)->rdata.size() != 1) return fail("more than one SOA record at the apex");
+  if (!apexIt->second->find(dns::kNS)) return fail("no NS records at the apex");
 
-  // Empty non-terminals: every ancestor up to the apex exists (RFC 4592 §2.2.2).
+  // Empty non-terminals: every ancestor up to the apex exists (RFC 4592 §2.2.2); count children.
   std::vector<std::string> names;
-  names.reserve(z->nodes_.size());
-  for (const auto& [name, node] : z->nodes_) names.push_back(name);
+  names.reserve(nodes.size());
+  for (const auto& [name, node] : nodes) names.push_back(name);
   for (const auto& name : names) {
     std::string_view p = dns::parentName(name);
-    while (p.size() > z->origin_.size()) {
-      auto [it, inserted] = z->nodes_.try_emplace(std::string(p));
-      if (!inserted) break;
-      it->second.name = std::string(p);
+    while (p.size() >= z->origin_.size()) {
+      auto [it, inserted] = nodes.try_emplace(std::string(p));
+      if (inserted) {
+        it->second = std::make_shared<Node>();
+        it->second->name = std::string(p);
+      }
+      ++it->second->children;
+      if (!inserted || p.size() == z->origin_.size()) break;
       p = dns::parentName(p);
     }
   }
 
   // Per-node checks, RRset order, and delegation cuts from the top down.
   std::vector<Node*> byDepth;
-  byDepth.reserve(z->nodes_.size());
-  for (auto& [name, node] : z->nodes_) byDepth.push_back(&node);
+  byDepth.reserve(nodes.size());
+  for (auto& [name, node] : nodes) byDepth.push_back(node.get());
   std::sort(byDepth.begin(), byDepth.end(),
             [](const Node* a, const Node* b) { return a->name.size() < b->name.size(); });
   for (Node* node : byDepth) {
-    std::sort(node->rrsets.begin(), node->rrsets.end(), [](const RRset& a, const RRset& b) { return a.type < b.type; });
+    sortRRsets(*node);
     bool apex = node->name == z->origin_;
     if (!apex && node->find(dns::kSOA)) return fail("SOA record at " + dns::nameToText(node->name) + ", not the apex");
     if (const RRset* c = node->find(dns::kCNAME)) {
@@ -101,16 +138,196 @@ Result<std::shared_ptr<const Zone>> Zone::build(std::string_view originText, con
           return fail("CNAME and other data at " + dns::nameToText(node->name) + " (RFC 1034 §3.6.2)");
       if (apex) return fail("CNAME at the apex");
     }
-    const Node* parentCut = nullptr;
     if (!apex) {
-      const Node* parent = z->find(dns::parentName(node->name));
-      parentCut = parent ? parent->cut : nullptr;
+      auto parent = nodes.find(dns::parentName(node->name));
+      uint16_t inherited = parent->second->cutLen;
+      node->cutLen = inherited ? inherited : (node->find(dns::kNS) ? static_cast<uint16_t>(node->name.size()) : 0);
     }
-    node->cut = parentCut ? parentCut : (!apex && node->find(dns::kNS) ? node : nullptr);
   }
-  z->apex_ = &z->nodes_.find(z->origin_)->second;
-  z->soa_ = z->apex_->find(dns::kSOA);
+  auto base = std::make_shared<NodeMap>();
+  base->reserve(nodes.size());
+  for (auto& [name, node] : nodes) base->emplace(name, std::move(node));
+  z->base_ = std::move(base);
+  z->apex_ = z->base_->find(z->origin_)->second;
   return std::shared_ptr<const Zone>(std::move(z));
+}
+
+std::shared_ptr<const Zone> Zone::apply(const std::vector<Record>& removed, const std::vector<Record>& added) const {
+  auto next = std::make_shared<Zone>(*this);
+  std::map<std::string, std::shared_ptr<Node>> touched;  // ordered: parents before children
+  std::map<std::string, bool> existed;
+  auto mut = [&](const std::string& owner) -> Node& {
+    auto it = touched.find(owner);
+    if (it != touched.end()) return *it->second;
+    const Node* cur = find(owner);
+    auto n = cur ? std::make_shared<Node>(*cur) : std::make_shared<Node>();
+    if (!cur) n->name = owner;
+    existed[owner] = cur != nullptr;
+    return *(touched[owner] = n);
+  };
+  bool delegationChanged = false;
+  auto noteNs = [&](const Node& n) {
+    if (n.name != origin_ && n.find(dns::kNS)) delegationChanged = true;
+  };
+  for (const auto& r : removed) {
+    const Node* cur = find(r.owner);
+    if (!cur || !cur->find(r.type)) continue;
+    Node& n = mut(r.owner);
+    noteNs(n);
+    for (auto s = n.rrsets.begin(); s != n.rrsets.end(); ++s) {
+      if (s->type != r.type) continue;
+      auto rd = std::find(s->rdata.begin(), s->rdata.end(), r.rdata);
+      if (rd != s->rdata.end()) {
+        s->rdata.erase(rd);
+        --next->records_;
+      }
+      if (s->rdata.empty()) n.rrsets.erase(s);
+      break;
+    }
+  }
+  for (const auto& r : added) {
+    Node& n = mut(r.owner);
+    auto s = std::find_if(n.rrsets.begin(), n.rrsets.end(), [&](const RRset& x) { return x.type == r.type; });
+    if (s == n.rrsets.end()) {
+      n.rrsets.push_back(RRset{r.type, r.ttl, {}});
+      s = n.rrsets.end() - 1;
+    }
+    s->ttl = r.ttl;  // one TTL per RRset (RFC 2181 §5.2): the newest
+    if (std::find(s->rdata.begin(), s->rdata.end(), r.rdata) == s->rdata.end()) {
+      s->rdata.push_back(r.rdata);
+      ++next->records_;
+    }
+    noteNs(n);
+  }
+  // New names are linked to their parents, creating empty non-terminals on the way up.
+  std::vector<std::string> created;
+  for (auto& [name, node] : touched)
+    if (!existed[name] && !node->rrsets.empty()) created.push_back(name);
+  std::map<std::string, bool> linked;
+  for (const auto& name : created) {
+    std::string child = name;
+    while (child != origin_ && !linked[child]) {
+      linked[child] = true;
+      std::string parent(dns::parentName(child));
+      bool parentExisted = find(parent) != nullptr;
+      bool parentLinked = linked[parent];
+      ++mut(parent).children;
+      if (parentExisted || parentLinked) break;
+      child = parent;
+    }
+  }
+  // Names left with no records and no children disappear, and so may their emptied ancestors.
+  std::vector<std::string> gone;
+  std::vector<std::string> work;
+  for (auto& [name, node] : touched)
+    if (existed[name] && node->rrsets.empty() && node->children == 0 && name != origin_) work.push_back(name);
+  while (!work.empty()) {
+    std::string name = work.back();
+    work.pop_back();
+    gone.push_back(name);
+    std::string parent(dns::parentName(name));
+    Node& p = mut(parent);
+    if (p.children) --p.children;
+    if (p.rrsets.empty() && p.children == 0 && parent != origin_) work.push_back(parent);
+  }
+  std::sort(gone.begin(), gone.end());
+  auto isGone = [&](const std::string& n) { return std::binary_search(gone.begin(), gone.end(), n); };
+  // Cuts: recomputed for touched nodes from their parents (touched parents first: shorter
+  // names sort first only within one branch, so walk by depth), or everywhere when a delegation
+  // changed.
+  std::vector<std::pair<std::string, std::shared_ptr<Node>>> byDepth(touched.begin(), touched.end());
+  std::sort(byDepth.begin(), byDepth.end(), [](const auto& a, const auto& b) { return a.first.size() < b.first.size(); });
+  for (auto& [name, node] : byDepth) {
+    sortRRsets(*node);
+    if (name != origin_ && node->find(dns::kNS)) delegationChanged = true;
+    if (isGone(name) || (!existed[name] && node->rrsets.empty() && node->children == 0)) {
+      if (base_->count(name)) next->delta_[name] = nullptr;
+      else next->delta_.erase(name);
+      continue;
+    }
+    if (name != origin_) {
+      std::string parent(dns::parentName(name));
+      auto pt = touched.find(parent);
+      const Node* p = pt != touched.end() ? pt->second.get() : find(parent);
+      uint16_t inherited = p ? p->cutLen : 0;
+      node->cutLen = inherited ? inherited : (node->find(dns::kNS) ? static_cast<uint16_t>(name.size()) : 0);
+    }
+    next->delta_[name] = node;
+  }
+  if (auto a = touched.find(origin_); a != touched.end()) next->apex_ = a->second;
+  if (delegationChanged) next->recomputeCuts();
+  else if (next->delta_.size() > 256 && next->delta_.size() * 8 > next->base_->size()) next->compact();
+  return next;
+}
+
+void Zone::compact() {
+  auto merged = std::make_shared<NodeMap>(*base_);
+  for (auto& [name, node] : delta_) {
+    if (node) (*merged)[name] = node;
+    else merged->erase(name);
+  }
+  base_ = std::move(merged);
+  delta_.clear();
+}
+
+void Zone::recomputeCuts() {
+  compact();
+  std::vector<std::pair<std::string, NodePtr>> all(base_->begin(), base_->end());
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first.size() < b.first.size(); });
+  auto rebuilt = std::make_shared<NodeMap>();
+  rebuilt->reserve(all.size());
+  for (auto& [name, node] : all) {
+    uint16_t cut = 0;
+    if (name != origin_) {
+      const NodePtr& p = rebuilt->at(std::string(dns::parentName(name)));
+      cut = p->cutLen ? p->cutLen : (node->find(dns::kNS) ? static_cast<uint16_t>(name.size()) : 0);
+    }
+    if (cut != node->cutLen) {
+      auto copy = std::make_shared<Node>(*node);
+      copy->cutLen = cut;
+      (*rebuilt)[name] = copy;
+    } else {
+      (*rebuilt)[name] = node;
+    }
+  }
+  base_ = std::move(rebuilt);
+  apex_ = base_->at(origin_);
+}
+
+const Node* Zone::next(Cursor& c) const {
+  if (!c.started) {
+    c.started = true;
+    c.inDelta = false;
+    c.it = base_->begin();
+  }
+  while (true) {
+    if (!c.inDelta) {
+      if (c.it == base_->end()) {
+        c.inDelta = true;
+        c.it = delta_.begin();
+        continue;
+      }
+      const auto& [name, node] = *c.it++;
+      if (!delta_.empty() && delta_.count(name)) continue;  // superseded by the overlay
+      return node.get();
+    }
+    if (c.it == delta_.end()) return nullptr;
+    const Node* n = (c.it++)->second.get();
+    if (n) return n;
+  }
+}
+
+std::vector<Record> Zone::records() const {
+  std::vector<Record> out;
+  out.reserve(records_);
+  const RRset& s = soa();
+  out.push_back(Record{origin_, dns::kSOA, s.ttl, s.rdata[0]});
+  Cursor c;
+  while (const Node* n = next(c))
+    for (const auto& set : n->rrsets)
+      if (set.type != dns::kSOA || n->name != origin_)
+        for (const auto& rd : set.rdata) out.push_back(Record{n->name, set.type, set.ttl, rd});
+  return out;
 }
 
 const Zone* ZoneSet::findFor(std::string_view name) const {
