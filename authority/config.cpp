@@ -10,10 +10,12 @@
 
 #include "common/config.h"
 #include "common/dns.h"
+#include "common/net.h"
 
 namespace cdns::authority {
 
 const char* const kConfigHelp = R"(configuration (JSON; every key optional unless marked):
+  (relative file names are relative to the configuration file's directory)
   "listen":        ["127.0.0.1:53", "[::1]:53"]   UDP and TCP listeners (port 0: any free port)
   "tls":           {"listen": ["127.0.0.1:853"], "cert": "cert.pem", "key": "key.pem"}
   "metrics":       "127.0.0.1:9153"                Prometheus metrics over HTTP
@@ -75,18 +77,27 @@ Result<Prefix> parsePrefix(const std::string& text) {
   return p;
 }
 
+// Relative paths in a config file are relative to the file's directory.
+static std::string resolve(const std::string& configFile, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  auto slash = configFile.rfind('/');
+  return slash == std::string::npos ? path : configFile.substr(0, slash + 1) + path;
+}
+
 Config loadConfig(const std::string& file) {
   nlohmann::json j = loadJsonFile(file);
   ConfigNode root(j, "");
   root.checkKnown({"listen", "tls", "metrics", "threads", "limits", "log", "keys", "zones"});
   Config c;
   c.listen = root.strings("listen");
+  for (size_t i = 0; i < c.listen.size(); ++i)
+    if (auto a = net::parseHostPort(c.listen[i], 53); !a) throw ConfigError("/listen/" + std::to_string(i), a.error().message);
   if (root.has("tls")) {
     auto t = root.child("tls");
     t.checkKnown({"listen", "cert", "key"});
     c.tlsListen = t.strings("listen");
-    c.tlsCert = t.str("cert");
-    c.tlsKey = t.str("key");
+    c.tlsCert = resolve(file, t.str("cert"));
+    c.tlsKey = resolve(file, t.str("key"));
   }
   c.metricsListen = root.str("metrics", "");
   c.threads = static_cast<int>(root.integer("threads", 0, 256, 0));
@@ -128,7 +139,7 @@ Config loadConfig(const std::string& file) {
       zc.name = z.str("name");
       if (zc.name.empty()) z.fail("name", "must not be empty");
       if (zc.name.back() != '.') zc.name += '.';
-      zc.file = z.str("file");
+      zc.file = resolve(file, z.str("file"));
       zc.notify = z.strings("notify");
       if (z.has("transfer")) {
         auto t = z.child("transfer");
@@ -146,7 +157,7 @@ Config loadConfig(const std::string& file) {
       if (z.has("update")) {
         auto u = z.child("update");
         u.checkKnown({"rules", "journal", "writeback_seconds", "lease"});
-        zc.journal = u.str("journal", "");
+        zc.journal = resolve(file, u.str("journal", ""));
         zc.writebackSeconds = static_cast<uint32_t>(u.integer("writeback_seconds", 0, 86400 * 7, 300));
         if (u.has("lease")) {
           auto l = u.child("lease");

@@ -1,32 +1,72 @@
 #!/usr/bin/env bash
 # The main job: sets up, builds and runs the most end-to-end path that exists today. Until the
-# whole demo network lands, that is the publish-and-fetch path of the record types: the example
-# compute zone is loaded in presentation form, handed to a real Knot server in RFC 3597 form,
-# fetched with kdig, and decoded back into readable compute records.
+# whole demo network lands (publisher, resolver, relay), that is the publish-and-subscribe core:
+# cdns-authority serves the example compute zone; a center publishes a change of its capacity
+# as a TSIG-signed RFC 2136 update; the change is visible at once, a standard Knot secondary
+# follows it through NOTIFY and IXFR, and a center that reaches for another center's records
+# is refused. Everything runs on 127.0.0.1 and stops at the end (or on Ctrl-C).
+#   scripts/demo.sh [--keep]    --keep: leave the network running until Ctrl-C
 set -euo pipefail
 cd "$(dirname "$0")/.."
+KEEP=0
+[ "${1:-}" = "--keep" ] && KEEP=1
 scripts/setup.sh
 scripts/build.sh dev >/dev/null
-RRCONV=build/dev/rrtypes/cdns-rrconv
-ZONE=examples/zones/gba.example.zone
+BIN=$PWD/build/dev
+RRCONV=$BIN/rrtypes/cdns-rrconv
+CDNS_AUTHORITY=$BIN/authority/cdns-authority
 . tests/system/lib.sh
 
-echo "== 1. the compute zone, as its operator writes it ($ZONE)"
-grep -E '^\S+\s+(SITE|CAP)|^\s+(PRICE|ENERGY|NETQ|DATA|TIER)' "$ZONE" | head -8
-echo
-echo "== 2. the same records in RFC 3597 form, for any standard DNS server"
-"$RRCONV" --zone "$ZONE" --origin gba.example. --to generic >"$TMP/gba.example.zone"
-grep TYPE6528 "$TMP/gba.example.zone" | head -3 | cut -c1-110
-echo
-start_knotd gba.example "$TMP/gba.example.zone"
-echo "== 3. knotd serves them on 127.0.0.1@$KNOT_PORT; kdig asks for sz1's capacity"
-kdig @127.0.0.1 -p "$KNOT_PORT" sz1.centers.gba.example TYPE65281 +noall +answer | tee "$TMP/cap.txt" | cut -c1-110
-echo
-echo "== 4. decoded by cdns-rrconv, as text and as JSON"
-"$RRCONV" <"$TMP/cap.txt"
-"$RRCONV" --to json <"$TMP/cap.txt"
-echo
-echo "== 5. the whole zone over AXFR, decoded"
-kdig @127.0.0.1 -p "$KNOT_PORT" gba.example AXFR +nocomments +nostats | "$RRCONV" | grep -E 'SITE|CAP|PRICE|ENERGY|NETQ|DATA|TIER'
-echo
-echo "demo: done (knotd stopped)"
+# The example configuration, run from a scratch copy (the authority writes the zone back).
+mkdir -p "$TMP/net/zones"
+cp examples/zones/gba.example.zone "$TMP/net/zones/"
+sed 's/"listen": \["127.0.0.1:5300"\],/"listen": [],/; s/"127.0.0.1:9153"/"127.0.0.1:0"/' examples/authority.json >"$TMP/net/authority.json"
+start_authority --config "$TMP/net/authority.json"
+P=$AUTH_PORT
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+key() { sed -n "s/.*\"name\": \"$1\", \"algorithm\": \"hmac-sha256\", \"secret\": \"\([^\"]*\)\".*/\1/p" examples/authority.json; }
+
+say "1. cdns-authority serves gba.example on 127.0.0.1 port $P; sz1's capacity, decoded"
+kdig @127.0.0.1 -p "$P" sz1.centers.gba.example TYPE65281 +noall +answer | "$RRCONV"
+
+say "2. a Knot secondary transfers the zone and is told of every change by NOTIFY"
+start_knotd gba.example "$TMP/secondary.zone" "127.0.0.1@$P"
+SECONDARY=$KNOT_PORT
+sed -i "s/\"notify\": \[\]/\"notify\": [\"127.0.0.1:$SECONDARY\"]/" "$TMP/net/authority.json"
+kill -HUP "$AUTH_PID"
+sleep 0.3
+echo "knotd on port $SECONDARY holds serial $(kdig @127.0.0.1 -p "$SECONDARY" gba.example SOA +short | awk '{print $3}')"
+
+say "3. center sz1 publishes new capacity: one signed update replacing its CAP record"
+NEWCAP="cpu=512/4096 gpu=H200:4/64 mem=20T/32T load=0.88 queue=17 running=60 ts=$(date +%s)"
+echo "sz1.centers.gba.example. 60 IN CAP $NEWCAP"
+GENERIC=$("$RRCONV" --type CAP --to generic "$NEWCAP")
+printf 'server 127.0.0.1 %s\nzone gba.example\nupdate delete sz1.centers.gba.example TYPE65281\nupdate add sz1.centers.gba.example 60 TYPE65281 %s\nsend\nanswer\n' \
+  "$P" "$GENERIC" | knsupdate -y "hmac-sha256:sz1.:$(key sz1.)" | grep -E 'status|ERROR' || true
+
+say "4. at once: the primary answers with the new record and a higher serial"
+kdig @127.0.0.1 -p "$P" sz1.centers.gba.example TYPE65281 +noall +answer | "$RRCONV"
+kdig @127.0.0.1 -p "$P" gba.example SOA +short
+
+say "5. the Knot secondary has it too, by IXFR"
+for _ in $(seq 50); do
+  [ "$(kdig @127.0.0.1 -p "$SECONDARY" gba.example SOA +short)" = "$(kdig @127.0.0.1 -p "$P" gba.example SOA +short)" ] && break
+  sleep 0.1
+done
+kdig @127.0.0.1 -p "$SECONDARY" sz1.centers.gba.example TYPE65281 +noall +answer | "$RRCONV"
+grep -h 'IXFR, incoming' "$TMP"/knot.*/knotd.log | tail -1 | sed 's/^.*\] //'
+
+say "6. center sz1 tries to change hk1's record: refused, zone untouched"
+printf 'server 127.0.0.1 %s\nzone gba.example\nupdate add hk1.centers.gba.example 60 TYPE65281 \\# 8 0007000400000000\nsend\n' \
+  "$P" | knsupdate -y "hmac-sha256:sz1.:$(key sz1.)" 2>&1 | grep -E 'ERROR|REFUSED' || true
+kdig @127.0.0.1 -p "$P" gba.example SOA +short
+
+if [ "$KEEP" = 1 ]; then
+  say "the network keeps running; try:"
+  echo "  kdig @127.0.0.1 -p $P sz1.centers.gba.example TYPE65281 | $RRCONV"
+  echo "  kdig @127.0.0.1 -p $P gba.example AXFR | $RRCONV"
+  echo "  kdig @127.0.0.1 -p $SECONDARY gba.example SOA"
+  echo "Ctrl-C stops everything."
+  wait "$AUTH_PID"
+fi
+say "demo: done; stopping cdns-authority and knotd"

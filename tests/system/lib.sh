@@ -115,5 +115,5 @@ start_authority() {
   PIDS+=("$AUTH_PID")
   for _ in $(seq 100); do [ -s "$ready" ] && break; sleep 0.1; done
   [ -s "$ready" ] || fail "cdns-authority did not start"
-  AUTH_PORT=$(awk '$1=="udp"{print $3}' "$ready")
+  AUTH_PORT=$(awk '$1=="udp"{print $3; exit}' "$ready")
 }
