@@ -24,7 +24,8 @@ const char* const kConfigHelp = R"(configuration (JSON; every key optional unles
   "log":           {"level": "info", "format": "text" | "json"}
   "keys":          [{"name": "xfr.", "algorithm": "hmac-sha256", "secret": "base64"}]
   "zones":         [{"name": "gba.example.", "file": "gba.example.zone",      (name, file required)
-                     "notify": ["127.0.0.1:5301"], "transfer": {"acl": ["127.0.0.0/8"], "keys": ["xfr."]},
+                     "notify": ["127.0.0.1:5301"], "notify_key": "xfr.",
+                     "transfer": {"acl": ["127.0.0.0/8"], "keys": ["xfr."]},
                      "update": {"rules": [{"key": "sz1.", "name": "sz1.centers.gba.example.",
                                            "match": "subdomain" | "exact" | "wildcard",
                                            "types": ["SITE", "CAP", "A", "ANY", ...]}],
@@ -134,13 +135,15 @@ Config loadConfig(const std::string& file) {
     if (!zones.isArray()) zones.fail("expected array");
     for (size_t i = 0; i < zones.size(); ++i) {
       auto z = zones.at(i);
-      z.checkKnown({"name", "file", "notify", "transfer", "update"});
+      z.checkKnown({"name", "file", "notify", "notify_key", "transfer", "update"});
       ZoneConfig zc;
       zc.name = z.str("name");
       if (zc.name.empty()) z.fail("name", "must not be empty");
       if (zc.name.back() != '.') zc.name += '.';
       zc.file = resolve(file, z.str("file"));
       zc.notify = z.strings("notify");
+      zc.notifyKey = z.str("notify_key", "");
+      if (!zc.notifyKey.empty() && zc.notifyKey.back() != '.') zc.notifyKey += '.';
       if (z.has("transfer")) {
         auto t = z.child("transfer");
         t.checkKnown({"acl", "keys"});
@@ -215,6 +218,8 @@ void validateConfig(const Config& c) {
     for (size_t k = 0; k < z.transferKeys.size(); ++k)
       if (!keyNames.count(z.transferKeys[k]))
         throw ConfigError(path + "/transfer/keys/" + std::to_string(k), "no key named " + z.transferKeys[k]);
+    if (!z.notifyKey.empty() && !keyNames.count(z.notifyKey))
+      throw ConfigError(path + "/notify_key", "no key named " + z.notifyKey);
     for (size_t k = 0; k < z.updateRules.size(); ++k) {
       bool found = false;
       for (const auto& name : keyNames) found = found || dns::nameEqual(*dns::nameFromText(name), *dns::nameFromText(z.updateRules[k].key));

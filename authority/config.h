@@ -31,6 +31,7 @@ struct ZoneConfig {
   std::string name;                      // "gba.example."
   std::string file;
   std::vector<std::string> notify;       // "127.0.0.1:5301": NOTIFY targets (RFC 1996)
+  std::string notifyKey;                 // TSIG key that signs NOTIFY out (empty: unsigned)
   std::vector<Prefix> transferAcl;       // who may AXFR/IXFR; empty = nobody
   std::vector<std::string> transferKeys; // TSIG keys that may transfer (any address)
   // Dynamic updates (RFC 2136): enabled when there are rules.

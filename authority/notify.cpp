@@ -70,7 +70,7 @@ void Notifier::close() {
   open4_ = open6_ = false;
 }
 
-void Notifier::notify(const Zone& zone, const std::vector<std::string>& targets) {
+void Notifier::notify(const Zone& zone, const std::vector<std::string>& targets, const tsig::Key* tsigKey) {
   for (const auto& t : targets) {
     auto addr = net::parseHostPort(t, 53);
     if (!addr) {
@@ -99,6 +99,7 @@ void Notifier::notify(const Zone& zone, const std::vector<std::string>& targets)
     w.u16(dns::kIN);
     w.rr(zone.origin(), 0, dns::kSOA, zone.soa().ttl, zone.soa().rdata[0]);
     p->msg.resize(w.size());
+    if (tsigKey) (void)tsig::signRequest(p->msg, *tsigKey, static_cast<uint64_t>(time(nullptr)));
     uv_timer_init(loop_, &p->timer);
     p->timer.data = p.get();
     Pending& ref = *p;

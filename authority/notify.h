@@ -11,6 +11,7 @@
 
 #include "authority/metrics.h"
 #include "authority/zone.h"
+#include "common/tsig.h"
 
 namespace cdns::authority {
 
@@ -22,7 +23,8 @@ class Notifier {
   Status start();
   /// Sends NOTIFY for `zone` to each "host:port" target; a newer notify for the same zone and
   /// target replaces one still being retried (changes coalesce under load).
-  void notify(const Zone& zone, const std::vector<std::string>& targets);
+  /// With `key`, each NOTIFY is TSIG-signed (RFC 8945) so secondaries can require it.
+  void notify(const Zone& zone, const std::vector<std::string>& targets, const tsig::Key* key = nullptr);
   /// Closes the socket and timers. Loop thread only.
   void close();
 

@@ -238,6 +238,12 @@ Status Server::start() {
   return {};
 }
 
+const tsig::Key* Server::notifyKey(const ZoneConfig& zc) {
+  if (zc.notifyKey.empty()) return nullptr;
+  notifyPolicy_ = shared_.getPolicy();  // keeps the keyring alive while the pointer is used
+  return notifyPolicy_->keys.find(zc.notifyKey);
+}
+
 void Server::notifyChanged(const ZoneSet* before, const ZoneSet& after) {
   for (const auto& zc : config_.zones) {
     if (zc.notify.empty()) continue;
@@ -246,7 +252,7 @@ void Server::notifyChanged(const ZoneSet* before, const ZoneSet& after) {
     std::string lower = dns::lowerName(*origin);
     const Zone* now = after.exact(lower);
     const Zone* old = before ? before->exact(lower) : nullptr;
-    if (now && (!old || old->serial() != now->serial())) notifier_->notify(*now, zc.notify);
+    if (now && (!old || old->serial() != now->serial())) notifier_->notify(*now, zc.notify, notifyKey(zc));
   }
 }
 
@@ -330,7 +336,7 @@ void Server::onZonesChanged(uv_async_t* a) noexcept {
     if (!z) continue;
     for (const auto& zc : self->config_.zones)
       if (auto n = dns::nameFromText(zc.name); n && dns::nameEqual(*n, origin) && !zc.notify.empty())
-        self->notifier_->notify(*z, zc.notify);  // replaces a pending NOTIFY: coalesced
+        self->notifier_->notify(*z, zc.notify, self->notifyKey(zc));  // replaces a pending one: coalesced
   }
 }
 

@@ -36,6 +36,7 @@ class Server {
   Status writeReadyFile();
   void reload();
   void notifyChanged(const ZoneSet* before, const ZoneSet& after);
+  const tsig::Key* notifyKey(const ZoneConfig& zc);
   void stopAll();
   static void onSignal(uv_signal_t* s, int signum) noexcept;
   static void onZonesChanged(uv_async_t* a) noexcept;
@@ -50,6 +51,7 @@ class Server {
   std::mutex changedMu_;
   std::vector<std::string> changed_;  // zones the updater changed, for NOTIFY
   std::unique_ptr<Updater> updater_;
+  std::shared_ptr<const TransferPolicy> notifyPolicy_;
   std::unique_ptr<Notifier> notifier_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<WorkerSockets> sockets_;

@@ -81,6 +81,7 @@ acl:
   - id: notify_from_primary
     address: 127.0.0.0/8
     action: notify
+$keyref
 template:
   - id: default
     storage: "$kdir"

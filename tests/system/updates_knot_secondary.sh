@@ -7,6 +7,7 @@ CDNS_AUTHORITY=$1 KNOTD=$2 KDIG=$3 NSUPDATE=$4
 
 ZONE=gba.example
 SECRET=$(head -c 32 /dev/urandom | base64)
+XFR_SECRET=$(head -c 32 /dev/urandom | base64)
 cat >"$TMP/gba.zone" <<ZONEFILE
 \$ORIGIN $ZONE.
 \$TTL 300
@@ -17,14 +18,17 @@ sz1.centers CAP cpu=1024/4096 load=0.5 queue=0 ts=1795843200
 ZONEFILE
 config() {  # config NOTIFY_TARGETS_JSON
   cat >"$TMP/auth.json" <<JSON
-{"keys": [{"name": "sz1.", "algorithm": "hmac-sha256", "secret": "$SECRET"}],
- "zones": [{"name": "$ZONE.", "file": "$TMP/gba.zone", "notify": $1, "transfer": {"acl": ["127.0.0.0/8"]},
+{"keys": [{"name": "sz1.", "algorithm": "hmac-sha256", "secret": "$SECRET"},
+          {"name": "xfr.", "algorithm": "hmac-sha256", "secret": "$XFR_SECRET"}],
+ "zones": [{"name": "$ZONE.", "file": "$TMP/gba.zone", "notify": $1, "notify_key": "xfr.",
+            "transfer": {"keys": ["xfr."]},
             "update": {"rules": [{"key": "sz1.", "name": "sz1.centers.$ZONE.", "types": ["ANY"]}]}}]}
 JSON
 }
 config '[]'
 start_authority --config "$TMP/auth.json" --threads 2
-start_knotd $ZONE "$TMP/secondary.zone" "127.0.0.1@$AUTH_PORT"
+# The secondary signs its transfers and accepts only signed NOTIFY, with the xfr. key.
+KNOT_KEY="hmac-sha256:xfr.:$XFR_SECRET" start_knotd $ZONE "$TMP/secondary.zone" "127.0.0.1@$AUTH_PORT"
 # Now that Knot's port is known, point NOTIFY at it and reload.
 config "[\"127.0.0.1:$KNOT_PORT\"]"
 kill -HUP "$AUTH_PID"
@@ -46,7 +50,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ "$got" = "$want" ] || fail "secondary stuck at serial $got, primary at $want"
-"$KDIG" @127.0.0.1 -p "$AUTH_PORT" $ZONE AXFR +nocomments +nostats | sort -u >"$TMP/primary.txt"
+"$KDIG" @127.0.0.1 -p "$AUTH_PORT" -y "hmac-sha256:xfr.:$XFR_SECRET" $ZONE AXFR +nocomments +nostats | grep -v TSIG | sort -u >"$TMP/primary.txt"
 "$KDIG" @127.0.0.1 -p "$KNOT_PORT" $ZONE AXFR +nocomments +nostats | sort -u >"$TMP/secondary.txt"
 diff -u "$TMP/primary.txt" "$TMP/secondary.txt" || fail "secondary differs from primary"
 grep -q 'TYPE65281.*0007000400000028' "$TMP/secondary.txt" || fail "secondary lacks the last CAP"
@@ -55,4 +59,6 @@ ixfrs=$(grep -c 'IXFR, incoming.*finished' <<<"$log" || true)
 axfrs=$(grep -c 'AXFR, incoming.*finished' <<<"$log" || true)
 [ "$ixfrs" -ge 1 ] || fail "the secondary made no IXFR"
 [ "$axfrs" -le 1 ] || fail "the secondary fell back to AXFR ($axfrs times)"
-echo "knotd secondary followed 40 updates by NOTIFY: $ixfrs IXFRs, $axfrs AXFR (the first load), identical at serial $want"
+unsigned=$("$KDIG" @127.0.0.1 -p "$AUTH_PORT" $ZONE AXFR 2>&1 || true)
+grep -q REFUSED <<<"$unsigned" || fail "an unsigned AXFR was not refused"
+echo "knotd secondary followed 40 updates by signed NOTIFY: $ixfrs IXFRs, $axfrs AXFR (the first load), identical at serial $want"
