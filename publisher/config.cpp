@@ -88,7 +88,7 @@ Config loadConfig(const std::string& file) {
     if (keys->size() != 1) root.fail("key_file", path + ": expected exactly one key");
     c.key = (*keys)[0];
   }
-  c.intervalSeconds = static_cast<uint32_t>(root.integer("interval_seconds", 1, 86400, 5));
+  c.intervalSeconds = root.number("interval_seconds", 0.1, 86400, 5);
   c.heartbeatSeconds = static_cast<uint32_t>(root.integer("heartbeat_seconds", 1, 86400 * 7, 60));
   c.leaseSeconds = static_cast<uint32_t>(root.integer("lease_seconds", 0, 86400 * 30, 180));
   if (c.leaseSeconds && c.leaseSeconds <= c.heartbeatSeconds)

@@ -43,7 +43,7 @@ struct Config {
   std::string zone;        // "gba.example." (absolute)
   std::vector<std::string> primaries;
   tsig::Key key;
-  uint32_t intervalSeconds = 5;
+  double intervalSeconds = 5;
   uint32_t heartbeatSeconds = 60;
   uint32_t leaseSeconds = 180;  // 0: no lease
   uint32_t ttl = 60;

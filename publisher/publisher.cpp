@@ -242,7 +242,8 @@ int Publisher::run() {
         return 0;
       }
     }
-    timespec wait{static_cast<time_t>(c_.intervalSeconds), 0};
+    timespec wait{static_cast<time_t>(c_.intervalSeconds),
+                  static_cast<long>((c_.intervalSeconds - std::floor(c_.intervalSeconds)) * 1e9)};
     int sig = sigtimedwait(&set, nullptr, &wait);
     if (sig == SIGHUP) {
       log::info("publisher").msg("SIGHUP: publishing everything now");
