@@ -28,7 +28,8 @@ const char* const kConfigHelp = R"(configuration (JSON; every key optional unles
                      "transfer": {"acl": ["127.0.0.0/8"], "keys": ["xfr."]},
                      "update": {"rules": [{"key": "sz1.", "name": "sz1.centers.gba.example.",
                                            "match": "subdomain" | "exact" | "wildcard",
-                                           "types": ["SITE", "CAP", "A", "ANY", ...]}],
+                                           "types": ["SITE", "CAP", "A", "ANY", ...],
+                                           "target_under": "sz1.centers.gba.example."}],
                                 "journal": "gba.example.zone.journal", "writeback_seconds": 300,
                                 "lease": {"min": 1, "max": 604800}}}]
 )";
@@ -174,7 +175,7 @@ Config loadConfig(const std::string& file) {
         auto zoneName = dns::nameFromText(zc.name);
         for (size_t k = 0; k < rules.size(); ++k) {
           auto rn = rules.at(k);
-          rn.checkKnown({"key", "name", "match", "types"});
+          rn.checkKnown({"key", "name", "match", "types", "target_under"});
           UpdateRule rule;
           rule.key = rn.str("key");
           if (!rule.key.empty() && rule.key.back() != '.') rule.key += '.';
@@ -194,6 +195,11 @@ Config loadConfig(const std::string& file) {
             uint16_t code = typeFromName(types[t]);
             if (code == 0) throw ConfigError(rn.pathOf("types") + "/" + std::to_string(t), "unknown type " + types[t]);
             rule.types.push_back(code);
+          }
+          if (rn.has("target_under")) {
+            auto t = dns::nameFromText(rn.str("target_under"));
+            if (!t) rn.fail("target_under", t.error().message);
+            rule.targetUnder = dns::lowerName(*t);
           }
           zc.updateRules.push_back(rule);
         }
@@ -226,6 +232,12 @@ void validateConfig(const Config& c) {
       if (!found) throw ConfigError(path + "/update/rules/" + std::to_string(k) + "/key", "no key named " + z.updateRules[k].key);
     }
   }
+  for (size_t i = 0; i < c.zones.size(); ++i)
+    for (size_t t = 0; t < c.zones[i].notify.size(); ++t)
+      if (auto a = net::parseHostPort(c.zones[i].notify[t], 53); !a)
+        throw ConfigError("/zones/" + std::to_string(i) + "/notify/" + std::to_string(t), a.error().message);
+  if (!c.metricsListen.empty())
+    if (auto a = net::parseHostPort(c.metricsListen); !a) throw ConfigError("/metrics", a.error().message);
   if (!c.tlsListen.empty() && (c.tlsCert.empty() || c.tlsKey.empty()))
     throw ConfigError("/tls", "listen needs both cert and key");
   for (const auto& f : {c.tlsCert, c.tlsKey})

@@ -39,6 +39,7 @@ struct ZoneConfig {
   std::string journal;                   // default: <file>.journal
   uint32_t writebackSeconds = 300;       // write the zone back to its file this often (0: never)
   LeaseLimits lease;
+  bool fromFlags = false;                // given by --zone, kept across reloads of the file
   bool dynamic() const { return !updateRules.empty(); }
   std::string journalPath() const { return journal.empty() ? file + ".journal" : journal; }
 };

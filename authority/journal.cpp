@@ -2,6 +2,7 @@
 #include "authority/journal.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,7 +142,15 @@ Result<Changeset> decodeChangeset(const uint8_t* data, size_t len) {
 Result<std::unique_ptr<Journal>> Journal::open(const std::string& path, size_t maxHistoryBytes) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return makeError("journal " + path + ": " + std::strerror(errno));
+  // One writer per journal: a second server on the same files would interleave their changes.
+  int lock = ::open((path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    if (lock >= 0) ::close(lock);
+    return makeError("journal " + path + ": in use by another cdns-authority");
+  }
   auto j = std::unique_ptr<Journal>(new Journal(path, fd, maxHistoryBytes));
+  j->lockFd_ = lock;
   struct stat st;
   fstat(fd, &st);
   j->size_ = static_cast<size_t>(st.st_size);
@@ -150,6 +159,7 @@ Result<std::unique_ptr<Journal>> Journal::open(const std::string& path, size_t m
 
 Journal::~Journal() {
   if (fd_ >= 0) ::close(fd_);
+  if (lockFd_ >= 0) ::close(lockFd_);
 }
 
 Result<std::vector<Changeset>> Journal::readAll() {

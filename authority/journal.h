@@ -57,6 +57,7 @@ class Journal {
   Journal(std::string path, int fd, size_t maxHistoryBytes) : path_(std::move(path)), fd_(fd), maxHistory_(maxHistoryBytes) {}
   std::string path_;
   int fd_;
+  int lockFd_ = -1;
   size_t size_ = 0;
   size_t maxHistory_;
   std::deque<std::shared_ptr<const Changeset>> history_;

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
         z.name = v.substr(0, eq);
         if (z.name.back() != '.') z.name += '.';
         z.file = v.substr(eq + 1);
+        z.fromFlags = true;
         flagZones.push_back(z);
       } else if (a == "--allow-transfer") acl.push_back(value());
       else if (a == "--notify") notify.push_back(value());
@@ -105,7 +106,9 @@ int main(int argc, char** argv) {
     if (logJson) cfg.logFormat = "json";
     authority::validateConfig(cfg);
   } catch (const ConfigError& e) {
-    std::cerr << "cdns-authority: " << e.what() << "\n";
+    std::string what = e.what();
+    if (what.rfind("/: ", 0) == 0) what = what.substr(3);  // a flag, not a JSON path
+    std::cerr << "cdns-authority: " << what << "\n";
     return 2;
   }
   log::Level level;
@@ -120,6 +123,10 @@ int main(int argc, char** argv) {
     auto zones = authority::loadZones(cfg);
     if (!zones) {
       std::cerr << "cdns-authority: " << zones.error().message << "\n";
+      return 1;
+    }
+    if (auto policy = authority::makePolicy(cfg); !policy) {
+      std::cerr << "cdns-authority: " << policy.error().message << "\n";
       return 1;
     }
     std::cout << "configuration OK: " << (*zones)->all().size() << " zone(s)\n";

@@ -262,6 +262,9 @@ void Server::reload() {
   try {
     if (!configFile_.empty()) {
       next = loadConfig(configFile_);
+      for (const auto& z : config_.zones)
+        if (z.fromFlags) next.zones.push_back(z);
+      validateConfig(next);
       // Listeners and threads are fixed at start; a change needs a restart.
       next.listen = config_.listen;
       next.tlsListen = config_.tlsListen;

@@ -181,6 +181,16 @@ bool UpdateRule::allows(std::string_view owner, uint16_t type) const {
   return false;
 }
 
+bool UpdateRule::allowsRecord(std::string_view owner, uint16_t type, uint16_t cls, std::string_view rdata) const {
+  if (!allows(owner, type)) return false;
+  if (targetUnder.empty()) return true;
+  if (cls == dns::kCLASS_ANY) return false;  // deleting a whole RRset or name touches others' records
+  size_t off = type == dns::kMX ? 2 : type == dns::kSRV ? 6 : 0;
+  if (type != dns::kPTR && type != dns::kCNAME && type != dns::kNS && type != dns::kMX && type != dns::kSRV) return false;
+  if (rdata.size() <= off) return false;
+  return dns::isSubdomain(dns::lowerName(rdata.substr(off)), targetUnder);
+}
+
 UpdateResult processUpdate(const UpdateRequest& req, const Zone& zone, const std::vector<UpdateRule>& rules,
                            const LeaseLimits& leaseLimits) {
   WireReader r(req.msg, req.len);
@@ -263,7 +273,7 @@ UpdateResult processUpdate(const UpdateRequest& req, const Zone& zone, const std
     }
     bool allowed = false;
     for (const auto& rule : rules)
-      if (rule.key == req.keyName && rule.allows(u.owner, u.type)) allowed = true;
+      if (rule.key == req.keyName && rule.allowsRecord(u.owner, u.type, u.cls, u.rdata)) allowed = true;
     if (!allowed) return fail(dns::kRefused, "policy");
   }
 

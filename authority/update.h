@@ -21,7 +21,12 @@ struct UpdateRule {
   std::string name;       // lower-case wire
   Match match = Match::kSubdomain;
   std::vector<uint16_t> types;  // empty: none; contains 255 (ANY): every type but SOA
+  // When set, the rule covers only records whose target name (PTR, CNAME, NS, MX, SRV) lies at
+  // or below this name, and never whole-RRset or whole-name deletions: a center may add and
+  // remove its own pointer at a shared name ("infer.svc") but not the other centers' ones.
+  std::string targetUnder;      // lower-case wire; empty: no restriction
   bool allows(std::string_view owner, uint16_t type) const;
+  bool allowsRecord(std::string_view owner, uint16_t type, uint16_t cls, std::string_view rdata) const;
 };
 
 struct LeaseLimits {

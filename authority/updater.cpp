@@ -86,13 +86,15 @@ Result<std::shared_ptr<const ZoneSet>> Updater::init(const Config& config, std::
     bool connected = entries->empty();
     for (const auto& c : *entries) {
       d->journal->remember(c);
-      if (c.to == fileSerial) connected = true;
-      if (c.from != d->zone->serial()) continue;
-      d->zone = d->zone->apply(c.removed, c.added);
+      // Lease state is replayed from every entry, also those already in the zone file: a lease
+      // outlives the write-back of the records it covers.
       for (const auto& l : c.leases) {
         if (l.expiry) d->leases[leaseKey(l.record)] = {l.record, l.expiry};
         else d->leases.erase(leaseKey(l.record));
       }
+      if (c.to == fileSerial) connected = true;
+      if (c.from != d->zone->serial() || c.from == c.to) continue;
+      d->zone = d->zone->apply(c.removed, c.added);
       connected = true;
       ++applied;
     }
@@ -379,7 +381,7 @@ void Updater::processBatch(std::vector<std::unique_ptr<UpdateJob>>& jobs) {
   for (auto& [o, d] : zones_) total += d->journal->fileBytes();
   stats_.journalBytes.store(total, std::memory_order_relaxed);
   if (!changed.empty()) publish(changed);
-  stats_.batches.inc();
+  if (!pending.empty()) stats_.batches.inc();
 
   // Answer: header, zone section echoed, OPT (with the granted lease), TSIG.
   for (size_t i = 0; i < jobs.size(); ++i) {
@@ -456,11 +458,25 @@ void Updater::writeback(Dynamic& d) {
     log::error("authority.writeback").kv("file", d.cfg.file).kv("error", std::strerror(errno));
     return;
   }
+  {
+    std::string dir = d.cfg.file.find('/') == std::string::npos ? "." : d.cfg.file.substr(0, d.cfg.file.rfind('/'));
+    int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+      fsync(dfd);  // the rename itself must be durable
+      ::close(dfd);
+    }
+  }
   d.writtenSerial = d.zone->serial();
-  // Keep only the IXFR history in the journal; older changes now live in the file.
+  // Keep only the IXFR history in the journal (older changes now live in the file), plus one
+  // entry holding every live lease, so leases survive the history being trimmed.
   {
     std::lock_guard<std::mutex> g(historyMu_);
     auto keep = d.journal->historyCopy();
+    Changeset leases;
+    leases.from = leases.to = d.zone->serial();
+    leases.time = now();
+    for (const auto& [k, v] : d.leases) leases.leases.push_back(LeaseEntry{v.first, v.second});
+    if (!leases.leases.empty()) keep.push_back(std::move(leases));
     if (auto st = d.journal->rewrite(keep); !st) log::error("authority.journal").kv("error", st.error().message);
   }
   log::info("authority.writeback").kv("zone", d.cfg.name).kv("serial", d.writtenSerial).kv("file", d.cfg.file);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstring>
 #include <unordered_set>
 
@@ -119,11 +120,11 @@ static bool submitUpdate(Worker& w, const uint8_t* msg, size_t len, const Parsed
 
 struct Worker::UdpBatch {
   static constexpr int kBatch = 64;
-  static constexpr size_t kInSize = 4096;
+  static constexpr size_t kInSize = 65535;  // the largest datagram: big signed updates fit
   mmsghdr in[kBatch];
   iovec inIov[kBatch];
   sockaddr_storage peers[kBatch];
-  uint8_t inBuf[kBatch][kInSize];
+  std::vector<std::array<uint8_t, kInSize>> inBuf = std::vector<std::array<uint8_t, kInSize>>(kBatch);
   mmsghdr out[kBatch];
   iovec outIov[kBatch];
   std::vector<uint8_t> outBuf;
@@ -132,7 +133,7 @@ struct Worker::UdpBatch {
   explicit UdpBatch(size_t maxPayload) : outSlot(maxPayload) {
     outBuf.resize(outSlot * kBatch);
     for (int i = 0; i < kBatch; ++i) {
-      inIov[i] = {inBuf[i], kInSize};
+      inIov[i] = {inBuf[i].data(), kInSize};
       std::memset(&in[i], 0, sizeof in[i]);
       in[i].msg_hdr.msg_iov = &inIov[i];
       in[i].msg_hdr.msg_iovlen = 1;
@@ -176,19 +177,21 @@ void Worker::serveUdp(int fd) {
       }
       uint8_t* out = b.outBuf.data() + static_cast<size_t>(m) * b.outSlot;
       ParsedQuery q;
-      Outcome o = processQuery(b.inBuf[i], b.in[i].msg_len, out, b.outSlot, Transport::kUdp, zs, shared_.limits, q);
+      Outcome o = processQuery(b.inBuf[i].data(), b.in[i].msg_len, out, b.outSlot, Transport::kUdp, zs, shared_.limits, q);
+      bool tsigDone = false;
       if (o.action == Action::kUpdate) {
+        tsigDone = true;  // submitUpdate verified (and signed any immediate answer)
         int fd2 = fd;
         sockaddr_storage peer = b.peers[i];
         socklen_t plen = b.in[i].msg_hdr.msg_namelen;
-        if (!submitUpdate(*this, b.inBuf[i], b.in[i].msg_len, q, o, out, b.outSlot,
+        if (!submitUpdate(*this, b.inBuf[i].data(), b.in[i].msg_len, q, o, out, b.outSlot,
                           [fd2, peer, plen](std::vector<uint8_t> m) {
                             sendto(fd2, m.data(), m.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&peer), plen);
                           }))
           continue;  // handed to the updater; it answers
       }
-      if (q.hasTsig && o.action == Action::kRespond &&
-          !applyTsig(b.inBuf[i], b.in[i].msg_len, q, o, out, b.outSlot, *shared_.getPolicy(), shared_.limits))
+      if (q.hasTsig && !tsigDone && o.action == Action::kRespond &&
+          !applyTsig(b.inBuf[i].data(), b.in[i].msg_len, q, o, out, b.outSlot, *shared_.getPolicy(), shared_.limits))
         o.action = Action::kDrop;
       if (o.action != Action::kRespond) {
         stats_.dropped.inc();
@@ -391,6 +394,9 @@ struct TcpConn {
       if (!submitUpdate(*w, msg, len, q, o, out, kStreamMax,
                         [wk, cid](std::vector<uint8_t> m) { wk->postReply(cid, std::move(m)); }))
         return;
+      countOutcome(w->mutableStats(), transport, o);
+      send(out, o.len);  // an immediate answer, already signed as due
+      return;
     } else if (o.action == Action::kTransfer && q.hasTsig) {
       // Verify first: a bad signature is answered NOTAUTH and never starts a transfer.
       Outcome check;
@@ -426,7 +432,9 @@ struct TcpConn {
         if (q.qtype == dns::kIXFR)
           log::info("authority.transfer").kv("zone", zone->originText()).kv("from", clientSerial.value_or(0))
               .kv("to", zone->serial()).kv("changes", chain.size())
-              .msg(chain.empty() ? "IXFR answered with the whole zone" : "IXFR from the journal");
+              .msg(clientSerial && *clientSerial == zone->serial() ? "IXFR: the client is up to date"
+                   : chain.empty()                                  ? "IXFR answered with the whole zone"
+                                                                    : "IXFR from the journal");
         xfr = std::make_unique<TransferWriter>(zone, msg, q, clientSerial, std::move(chain));
         if (signedBy.present && signedBy.key) {
           xfrKey = std::make_unique<tsig::Key>(*signedBy.key);

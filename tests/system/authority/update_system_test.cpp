@@ -88,8 +88,8 @@ class UpdateTest : public ::testing::Test {
     ldns_pkt2wire(&wire, p, &len);
     std::vector<uint8_t> msg(wire, wire + len);
     free(wire);
-    ldns_rr_list_free(up);
-    ldns_rr_list_free(pr);
+    ldns_rr_list_deep_free(up);
+    ldns_rr_list_deep_free(pr);  // ldns_update_pkt_new cloned them
     ldns_pkt_free(p);
     if (lease) {
       uint8_t opt[] = {0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 8, 0, 2, 0, 4, 0, 0, 0, 0};
@@ -224,6 +224,24 @@ TEST_F(UpdateTest, LeasesExpireOnTimeAndRenewalsKeepRecords) {
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   EXPECT_EQ(dig(*again, "d.sz1.centers.gba.example A"), "");
   EXPECT_EQ(dig(*again, "c.sz1.centers.gba.example A"), "192.0.2.3\n");
+  EXPECT_EQ(again->stop(), 0);
+}
+
+TEST_F(UpdateTest, LeasesSurviveAWriteBackAndAStopAndOneJournalHasOneWriter) {
+  auto d = start();
+  ASSERT_EQ(rcodeOf(exchange(*d, update({"e.sz1.centers.gba.example. 60 IN A 192.0.2.5"}, &key_, 0, 3))), dns::kNoError);
+  d->signal(SIGUSR1);  // write the zone back: the record now lives in the file
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // A second server on the same journal is refused.
+  int st = 0;
+  std::string out = runCommand(kBinary + " --config " + dir_ + "/auth.json --listen 127.0.0.1:0 2>&1", &st);
+  EXPECT_EQ(st, 1);
+  EXPECT_NE(out.find("in use by another cdns-authority"), std::string::npos) << out;
+  EXPECT_EQ(d->stop(), 0);  // clean stop: written back again
+  auto again = start();
+  EXPECT_EQ(dig(*again, "e.sz1.centers.gba.example A"), "192.0.2.5\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  EXPECT_EQ(dig(*again, "e.sz1.centers.gba.example A"), "");  // the lease still ran out
   EXPECT_EQ(again->stop(), 0);
 }
 

@@ -74,7 +74,8 @@ class PublisherTest : public ::testing::Test {
                                        kSecret + R"("}],
       "zones": [{"name": "gba.example.", "file": "gba.zone",
         "update": {"rules": [{"key": "sz1.", "name": "sz1.centers.gba.example.", "types": ["ANY"]},
-                             {"key": "sz1.", "name": "infer.svc.gba.example.", "match": "exact", "types": ["PTR"]}],
+                             {"key": "sz1.", "name": "infer.svc.gba.example.", "match": "exact", "types": ["PTR"],
+                              "target_under": "sz1.centers.gba.example."}],
                    "lease": {"min": 1}}}]})");
     auth_ = std::make_unique<Daemon>(kAuthority, std::vector<std::string>{"--config", dir_ + "/auth.json", "--listen", "127.0.0.1:0"});
     ASSERT_TRUE(auth_->ready()) << auth_->logTail();

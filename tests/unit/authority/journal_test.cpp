@@ -46,7 +46,13 @@ TEST(Journal, AppendReadBackAndTornTail) {
   EXPECT_EQ((*all)[0].leases[0].expiry, 1795843260u);
   // The torn tail was cut: a new append follows the last whole record.
   ASSERT_TRUE((*j)->append({change(4, 5, "jkl")}).ok());
+  // One writer at a time.
+  auto second = Journal::open(path);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find("in use by another cdns-authority"), std::string::npos);
+  j = cdns::makeError("closed");
   auto again = Journal::open(path);
+  ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)->readAll()->size(), 4u);
   std::remove(path.c_str());
 }

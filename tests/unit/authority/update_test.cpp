@@ -27,7 +27,9 @@ std::vector<UpdateRule> rules() {
   UpdateRule sz1{"sz1.", *dns::nameFromText("sz1.centers.gba.example."), UpdateRule::Match::kSubdomain, {dns::kANY}};
   UpdateRule caps{"hk1.", *dns::nameFromText("hk1.centers.gba.example."), UpdateRule::Match::kExact, {65281}};
   UpdateRule admin{"admin.", *dns::nameFromText("gba.example."), UpdateRule::Match::kSubdomain, {dns::kANY, dns::kSOA, dns::kNS}};
-  return {sz1, caps, admin};
+  UpdateRule ptr{"sz1.", *dns::nameFromText("infer.svc.gba.example."), UpdateRule::Match::kExact, {dns::kPTR}};
+  ptr.targetUnder = *dns::nameFromText("sz1.centers.gba.example.");
+  return {sz1, caps, admin, ptr};
 }
 
 // "owner ttl CLASS TYPE [rdata]": classes ANY and NONE, and empty rdata, as updates use them
@@ -47,7 +49,11 @@ ldns_rr* rr(const std::string& text) {
     out = ldns_rr_new();
     ldns_rdf* name = nullptr;
     ldns_str2rdf_dname(&name, owner.c_str());
-    if (!ldns_dname_str_absolute(owner.c_str())) ldns_dname_cat(name, ldns_dname_new_frm_str("gba.example."));
+    if (!ldns_dname_str_absolute(owner.c_str())) {
+      ldns_rdf* origin = ldns_dname_new_frm_str("gba.example.");
+      ldns_dname_cat(name, origin);
+      ldns_rdf_deep_free(origin);
+    }
     ldns_rr_set_owner(out, name);
     ldns_rr_set_ttl(out, static_cast<uint32_t>(std::stoul(ttl)));
     uint16_t code = typeFromName(type);
@@ -66,8 +72,8 @@ std::vector<uint8_t> message(const std::vector<std::string>& prereqs, const std:
   ldns_rr_list* up = ldns_rr_list_new();
   for (const auto& u : updates) ldns_rr_list_push_rr(up, rr(u));
   ldns_pkt* p = ldns_update_pkt_new(ldns_dname_new_frm_str("gba.example."), LDNS_RR_CLASS_IN, pr, up, nullptr);
-  ldns_rr_list_free(pr);
-  ldns_rr_list_free(up);
+  ldns_rr_list_deep_free(pr);  // ldns_update_pkt_new cloned them
+  ldns_rr_list_deep_free(up);
   uint8_t* wire = nullptr;
   size_t len = 0;
   ldns_pkt2wire(&wire, p, &len);
@@ -182,4 +188,13 @@ TEST(Update, LeaseIsClampedAndNamesTheRecords) {
   ASSERT_EQ(r.leased.size(), 1u);  // already present: no change, but the lease is renewed
   EXPECT_TRUE(r.added.empty());
   EXPECT_EQ(*run("sz1.", {}, {"sz1.centers 60 IN CAP queue=3"}, 999999).lease, 3600u);
+}
+
+TEST(Update, SharedNamesAreLimitedToTheKeysOwnTargets) {
+  EXPECT_EQ(run("sz1.", {}, {"infer.svc 60 IN PTR infer.sz1.centers"}).rcode, dns::kNoError);
+  EXPECT_EQ(run("sz1.", {}, {"infer.svc 0 NONE PTR infer.sz1.centers"}).rcode, dns::kNoError);
+  EXPECT_EQ(run("sz1.", {}, {"infer.svc 60 IN PTR infer.hk1.centers"}).rcode, dns::kRefused);   // another's target
+  EXPECT_EQ(run("sz1.", {}, {"infer.svc 0 NONE PTR infer.hk1.centers"}).rcode, dns::kRefused);  // another's pointer
+  EXPECT_EQ(run("sz1.", {}, {"infer.svc 0 ANY PTR"}).rcode, dns::kRefused);                      // everybody's
+  EXPECT_EQ(run("sz1.", {}, {"infer.svc 0 ANY ANY"}).rcode, dns::kRefused);
 }
