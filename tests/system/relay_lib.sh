@@ -1,0 +1,33 @@
+# Helpers for the relay's system tests: start cdns-relay, mint tokens, call the API with curl.
+# Sets RELAY_URL; api METHOD PATH TOKEN [BODY] prints "STATUS BODY".
+start_relay() {  # start_relay CONFIG
+  local ready="$TMP/relay.$RANDOM.ready"
+  "$CDNS_RELAY" --config "$1" --ready-file "$ready" >>"$TMP/relay.log" 2>&1 &
+  RELAY_PID=$!
+  PIDS+=("$RELAY_PID")
+  for _ in $(seq 100); do [ -s "$ready" ] && break; sleep 0.1; done
+  [ -s "$ready" ] || fail "cdns-relay did not start"
+  RELAY_URL="http://127.0.0.1:$(awk '$1=="http"{print $3}' "$ready")"
+}
+token() { "$CDNS_RELAY" token --key-file "$TMP/relay.key" --user "$1" ${2:+--ttl "$2"}; }
+api() {
+  local method=$1 path=$2 tok=$3 body=${4:-}
+  local args=(-s -o "$TMP/body" -w '%{http_code}' -X "$method")
+  [ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
+  [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data "$body")
+  local code; code=$(curl "${args[@]}" "$RELAY_URL$path")
+  echo "$code $(cat "$TMP/body")"
+}
+json_field() { sed -n "s/.*\"$1\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p" | head -1; }
+expect() {  # expect "WHAT" ACTUAL_STATUS_AND_BODY WANT_STATUS WANT_SUBSTRING
+  local code=${2%% *} body=${2#* }
+  [ "$code" = "$3" ] || fail "$1: status $code, want $3: $body"
+  [[ "$body" == *"$4"* ]] || fail "$1: body lacks '$4': $body"
+}
+wait_state() {  # wait_state ID TOKEN STATE [seconds]
+  for _ in $(seq $(( ${4:-15} * 10 ))); do
+    [ "$(api GET "/v1/jobs/$1" "$2" | sed 's/^[0-9]* //' | json_field state)" = "$3" ] && return 0
+    sleep 0.1
+  done
+  fail "job $1 never reached $3: $(api GET "/v1/jobs/$1" "$2")"
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# System test of cdns-relay with the local backend: the API, every refusal (right status, clear
+# message, nothing started), jobs as the mapped Unix user with output, cancel of a whole process
+# group, time limits, and a kill -9 of the relay that loses no job.
+# usage: relay_local.sh CDNS_RELAY
+CDNS_RELAY=$1
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/relay_lib.sh"
+id cdnsjob >/dev/null 2>&1 || useradd --system --create-home cdnsjob 2>/dev/null || true
+id cdnsjob >/dev/null 2>&1 || { echo "SKIP: cannot create the user cdnsjob"; exit 0; }
+chmod 755 "$TMP"
+"$CDNS_RELAY" keygen >"$TMP/relay.key"
+cat >"$TMP/relay.json" <<JSON
+{"listen": "127.0.0.1:0", "key_file": "relay.key", "state_dir": "state",
+ "users": {"alice": "cdnsjob", "bob": "cdnsjob"},
+ "limits": {"cpus": 2, "gpus": 0, "memory": "2G", "time_limit": 600, "jobs_per_user": 10}}
+JSON
+start_relay "$TMP/relay.json"
+A=$(token alice); B=$(token bob)
+
+# Every refusal: status, message, and nothing started.
+expect "no token" "$(api GET /v1/jobs "")" 401 "missing bearer token"
+expect "bad token" "$(api GET /v1/jobs "x.y")" 401 "bad token signature"
+expect "expired token" "$(api GET /v1/jobs "$("$CDNS_RELAY" token --key-file "$TMP/relay.key" --user alice --ttl 0)")" 401 "token expired"
+other_key=$(mktemp "$TMP/key.XXXX"); "$CDNS_RELAY" keygen >"$other_key"
+expect "forged token" "$(api GET /v1/jobs "$("$CDNS_RELAY" token --key-file "$other_key" --user alice)")" 401 "bad token signature"
+expect "unmapped user" "$(api POST /v1/jobs "$(token mallory)" '{"command":["true"]}')" 403 'user \"mallory\" has no account'
+expect "malformed JSON" "$(api POST /v1/jobs "$A" '{"command": [')" 400 "not JSON"
+expect "unknown field" "$(api POST /v1/jobs "$A" '{"comand":["true"]}')" 400 'unknown field \"comand\"'
+expect "no command" "$(api POST /v1/jobs "$A" '{"name":"x"}')" 400 "exactly one of"
+expect "too many cpus" "$(api POST /v1/jobs "$A" '{"command":["true"],"resources":{"cpus":64}}')" 422 "cpus 64 exceeds this center's 2"
+expect "gpus" "$(api POST /v1/jobs "$A" '{"command":["true"],"resources":{"gpus":1}}')" 422 "gpus 1 exceeds"
+expect "memory" "$(api POST /v1/jobs "$A" '{"command":["true"],"resources":{"memory":"64G"}}')" 422 "memory"
+expect "time" "$(api POST /v1/jobs "$A" '{"command":["true"],"resources":{"time_limit":99999}}')" 422 "time_limit 99999 s exceeds"
+expect "nothing started" "$(api GET /v1/jobs "$A")" 200 '"jobs":[]'
+[ -z "$(ls "$TMP/state/jobs")" ] || fail "a refused request left a working directory"
+
+# A job as the mapped user, with its output, its files and its exit code.
+r=$(api POST /v1/jobs "$A" '{"name":"hello","command":["sh","-c","cat greeting; id -un; echo to-stderr >&2; exit 3"],"files":{"greeting":"hello from a file\n"}}')
+expect "submit" "$r" 201 '"state":"running"'
+J1=$(echo "${r#* }" | json_field id)
+wait_state "$J1" "$A" failed
+expect "status" "$(api GET "/v1/jobs/$J1" "$A")" 200 '"exit_code":3'
+expect "stdout" "$(api GET "/v1/jobs/$J1/output?stream=stdout" "$A")" 200 "hello from a file
+cdnsjob"
+expect "stdout from an offset" "$(api GET "/v1/jobs/$J1/output?stream=stdout&offset=6" "$A")" 200 "from a file"
+expect "stderr" "$(api GET "/v1/jobs/$J1/output?stream=stderr" "$A")" 200 "to-stderr"
+# Another user can neither see nor cancel it.
+expect "other user: get" "$(api GET "/v1/jobs/$J1" "$B")" 404 "no job $J1"
+expect "other user: output" "$(api GET "/v1/jobs/$J1/output" "$B")" 404 "no job"
+expect "other user: cancel" "$(api DELETE "/v1/jobs/$J1" "$B")" 404 "no job"
+expect "other user: list" "$(api GET /v1/jobs "$B")" 200 '"jobs":[]'
+expect "cancel a finished job" "$(api DELETE "/v1/jobs/$J1" "$A")" 409 "already ended"
+
+# Cancel kills the whole process group.
+r=$(api POST /v1/jobs "$A" '{"command":["sh","-c","sleep 300 & sleep 301; wait"]}')
+J2=$(echo "${r#* }" | json_field id)
+sleep 0.5
+pgrep -f 'sleep 30[01]' >/dev/null || fail "the job's processes did not start"
+expect "cancel" "$(api DELETE "/v1/jobs/$J2" "$A")" 202 '"state":"cancelled"'
+sleep 0.3
+pgrep -f 'sleep 30[01]' >/dev/null && fail "cancel left processes of the job running"
+
+# A time limit ends the job as "timeout".
+r=$(api POST /v1/jobs "$A" '{"command":["sleep","60"],"resources":{"time_limit":1}}')
+J3=$(echo "${r#* }" | json_field id)
+wait_state "$J3" "$A" timeout 10
+
+# kill -9 of the relay: every accepted job is known after the restart, with its real final state.
+r=$(api POST /v1/jobs "$A" '{"command":["sh","-c","sleep 2; echo done late; exit 7"]}')
+J4=$(echo "${r#* }" | json_field id)
+r=$(api POST /v1/jobs "$A" '{"command":["sleep","120"]}')
+J5=$(echo "${r#* }" | json_field id)
+kill -9 "$RELAY_PID"
+sleep 2.5  # J4 ends while the relay is down
+start_relay "$TMP/relay.json"
+expect "J1 after restart" "$(api GET "/v1/jobs/$J1" "$A")" 200 '"state":"failed"'
+expect "J2 after restart" "$(api GET "/v1/jobs/$J2" "$A")" 200 '"state":"cancelled"'
+expect "J3 after restart" "$(api GET "/v1/jobs/$J3" "$A")" 200 '"state":"timeout"'
+wait_state "$J4" "$A" failed 5
+expect "J4 finished while the relay was down" "$(api GET "/v1/jobs/$J4" "$A")" 200 '"exit_code":7'
+expect "J4 output" "$(api GET "/v1/jobs/$J4/output" "$A")" 200 "done late"
+expect "J5 still running" "$(api GET "/v1/jobs/$J5" "$A")" 200 '"state":"running"'
+expect "stats" "$(api GET /v1/stats "")" 200 '"running":1'
+expect "cancel after restart" "$(api DELETE "/v1/jobs/$J5" "$A")" 202 '"state":"cancelled"'
+expect "metrics" "$(api GET /metrics "")" 200 'cdns_relay_jobs{state="cancelled"} 2'
+echo "relay (local): refusals, jobs as the mapped user, cancel, timeout and a kill -9 all behaved"
