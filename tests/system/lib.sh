@@ -18,12 +18,19 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# Every kdig call is bounded: 3 s per try, one retry, 20 s in all.
+KDIG_BIN=${KDIG:-kdig}
+kdig_bounded() { timeout 20 "$KDIG_BIN" +timeout=3 +retry=1 "$@"; }
+KDIG=kdig_bounded
+
 # A loopback TCP and UDP port nobody listens on right now (for peers such as knotd that need a
 # fixed port in their config).
 free_port() {
   local p
   for _ in $(seq 50); do
     p=$(( 20000 + RANDOM % 40000 ))
+    # Free for both TCP and UDP (ss from iproute2), and nobody answering on TCP.
+    if command -v ss >/dev/null && [ -n "$(ss -Hltun "sport = :$p" 2>/dev/null)" ]; then continue; fi
     if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return 0; fi
   done
   fail "no free port"
@@ -98,7 +105,13 @@ CONF
     "$knotd" -c "$conf" >"$kdir/knotd.log" 2>&1 &
     KNOT_PID=$!
     PIDS+=("$KNOT_PID")
-    if wait_for "${KDIG:-kdig}" @127.0.0.1 -p "$KNOT_PORT" "$zone" SOA +short +timeout=1 +retry=0; then
+    local up=0
+    for _ in $(seq 100); do
+      kill -0 "$KNOT_PID" 2>/dev/null || break  # it exited (the port was taken): try another
+      if timeout 5 "$KDIG_BIN" @127.0.0.1 -p "$KNOT_PORT" "$zone" SOA +short +timeout=1 +retry=0 >/dev/null 2>&1; then up=1; break; fi
+      sleep 0.1
+    done
+    if [ "$up" = 1 ]; then
       cp "$kdir/knotd.log" "$TMP/knotd-$KNOT_PORT.log" 2>/dev/null || true
       return 0
     fi
