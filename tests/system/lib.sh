@@ -28,7 +28,8 @@ KDIG=kdig_bounded
 free_port() {
   local p
   for _ in $(seq 50); do
-    p=$(( 20000 + RANDOM % 40000 ))
+    # Below the kernel's ephemeral range (32768+ by default), where port-0 binds land.
+    p=$(( 10000 + RANDOM % 22000 ))
     # Free for both TCP and UDP (ss from iproute2), and nobody answering on TCP.
     if command -v ss >/dev/null && [ -n "$(ss -Hltun "sport = :$p" 2>/dev/null)" ]; then continue; fi
     if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return 0; fi
@@ -115,8 +116,10 @@ CONF
       cp "$kdir/knotd.log" "$TMP/knotd-$KNOT_PORT.log" 2>/dev/null || true
       return 0
     fi
-    kill "$KNOT_PID" 2>/dev/null || true
-    [ -n "$primary" ] && { cat "$kdir/knotd.log" >&2; fail "knotd secondary did not load $zone from $primary"; }
+    if kill -0 "$KNOT_PID" 2>/dev/null; then
+      kill "$KNOT_PID" 2>/dev/null || true
+      [ -n "$primary" ] && { cat "$kdir/knotd.log" >&2; fail "knotd secondary did not load $zone from $primary"; }
+    fi
   done
   fail "knotd did not start"
 }
