@@ -104,25 +104,12 @@ Status Server::bindAll() {
         for (int fd : tcp) ::close(fd);
       };
       Status st;
-      for (int i = 0; i < n && st.ok(); ++i) {
-        if (dgramToo) {
-          auto fd = net::bindSocket(a, SOCK_DGRAM, true);
-          if (!fd) {
-            st = fd.error();
-            break;
-          }
-          if (net::portOf(reinterpret_cast<sockaddr*>(&a)) == 0) {
-            sockaddr_storage bound{};
-            socklen_t len = sizeof bound;
-            getsockname(*fd, reinterpret_cast<sockaddr*>(&bound), &len);
-            net::setPort(a, net::portOf(reinterpret_cast<sockaddr*>(&bound)));
-          }
-          udp.push_back(*fd);
-        }
-        auto fd = net::bindSocket(a, SOCK_STREAM, true);
+      // Binds one socket; with port 0 the first one picks the port the others then share.
+      auto bindOne = [&](int type, std::vector<int>& into) {
+        auto fd = net::bindSocket(a, type, true);
         if (!fd) {
           st = fd.error();
-          break;
+          return false;
         }
         if (net::portOf(reinterpret_cast<sockaddr*>(&a)) == 0) {
           sockaddr_storage bound{};
@@ -130,7 +117,12 @@ Status Server::bindAll() {
           getsockname(*fd, reinterpret_cast<sockaddr*>(&bound), &len);
           net::setPort(a, net::portOf(reinterpret_cast<sockaddr*>(&bound)));
         }
-        tcp.push_back(*fd);
+        into.push_back(*fd);
+        return true;
+      };
+      for (int i = 0; i < n && st.ok(); ++i) {
+        if (dgramToo && !bindOne(SOCK_DGRAM, udp)) break;
+        if (!bindOne(SOCK_STREAM, tcp)) break;
       }
       if (!st.ok()) {
         cleanup();

@@ -36,21 +36,7 @@ size_t refusalSlot(const std::string& reason) {
 }
 
 // A record as one master-file line (our types decoded).
-std::string recordText(const Record& r) {
-  std::vector<uint8_t> wire(r.owner.begin(), r.owner.end());
-  WireWriter w(wire);
-  w.u16(r.type);
-  w.u16(dns::kIN);
-  w.u32(r.ttl);
-  w.u16(static_cast<uint16_t>(r.rdata.size()));
-  w.bytes(r.rdata);
-  ldns_rr* rr = nullptr;
-  size_t pos = 0;
-  if (ldns_wire2rr(&rr, wire.data(), wire.size(), &pos, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK) return "";
-  std::string s = rrtypes::rrToText(rr);
-  ldns_rr_free(rr);
-  return s;
-}
+std::string recordText(const Record& r) { return rrtypes::rrToText(r.owner, r.type, r.ttl, r.rdata); }
 
 }  // namespace
 

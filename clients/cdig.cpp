@@ -422,11 +422,7 @@ int runCdig(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   ldns_pkt_set_edns_udp_size(q, 1232);
   if (o.dnssec) ldns_pkt_set_edns_do(q, true);
   else ldns_pkt_set_edns_data(q, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 0, ""));  // EDNS without options
-  uint8_t* wire = nullptr;
-  size_t len = 0;
-  ldns_pkt2wire(&wire, q, &len);
-  std::vector<uint8_t> msg(wire, wire + len);
-  free(wire);
+  std::vector<uint8_t> msg = toWire(q);
   ldns_pkt_free(q);
   std::vector<uint8_t> mac;
   if (o.key) {

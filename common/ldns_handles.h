@@ -7,7 +7,9 @@
 
 #include <ldns/ldns.h>
 
+#include <cstdlib>
 #include <memory>
+#include <vector>
 
 namespace cdns {
 
@@ -27,5 +29,15 @@ using PktPtr = std::unique_ptr<ldns_pkt, LdnsDeleter>;
 using BufferPtr = std::unique_ptr<ldns_buffer, LdnsDeleter>;
 using RrListPtr = std::unique_ptr<ldns_rr_list, LdnsDeleter>;
 using ZonePtr = std::unique_ptr<ldns_zone, LdnsDeleter>;
+
+/// An ldns packet in wire form (uncompressed names as ldns writes them).
+inline std::vector<uint8_t> toWire(const ldns_pkt* p) {
+  uint8_t* wire = nullptr;
+  size_t len = 0;
+  if (ldns_pkt2wire(&wire, p, &len) != LDNS_STATUS_OK) return {};
+  std::vector<uint8_t> out(wire, wire + len);
+  free(wire);
+  return out;
+}
 
 }  // namespace cdns

@@ -111,20 +111,7 @@ std::string Publisher::describe(const std::vector<UpdateOp>& ops) const {
       continue;
     }
     // Presentation form of the record through the same printer as the zone tools.
-    std::vector<uint8_t> w(op.owner.begin(), op.owner.end());
-    WireWriter ww(w);
-    ww.u16(op.type);
-    ww.u16(dns::kIN);
-    ww.u32(op.ttl);
-    ww.u16(static_cast<uint16_t>(op.rdata.size()));
-    ww.bytes(op.rdata);
-    ldns_rr* rr = nullptr;
-    size_t pos = 0;
-    std::string text;
-    if (ldns_wire2rr(&rr, w.data(), w.size(), &pos, LDNS_SECTION_ANSWER) == LDNS_STATUS_OK) {
-      text = rrtypes::rrToText(rr);
-      ldns_rr_free(rr);
-    }
+    std::string text = rrtypes::rrToText(op.owner, op.type, op.ttl, op.rdata);
     for (auto& ch : text)
       if (ch == '\t') ch = ' ';
     out << (op.kind == UpdateOp::Kind::kAdd ? "update add " : "update delete ") << text << "\n";

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/wire.h"
 #include "rrtypes/rdata.h"
 #include "rrtypes/registry.h"
 
@@ -334,6 +335,26 @@ std::string rrToText(const ldns_rr* rr) {
   free(owner);
   free(cls);
   return out;
+}
+
+}  // namespace cdns::rrtypes
+
+namespace cdns::rrtypes {
+
+std::string rrToText(std::string_view ownerWire, uint16_t type, uint32_t ttl, std::string_view rdata) {
+  std::vector<uint8_t> wire(ownerWire.begin(), ownerWire.end());
+  WireWriter w(wire);
+  w.u16(type);
+  w.u16(1);  // IN
+  w.u32(ttl);
+  w.u16(static_cast<uint16_t>(rdata.size()));
+  w.bytes(rdata);
+  ldns_rr* rr = nullptr;
+  size_t pos = 0;
+  if (ldns_wire2rr(&rr, wire.data(), wire.size(), &pos, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK) return "";
+  std::string s = rrToText(rr);
+  ldns_rr_free(rr);
+  return s;
 }
 
 }  // namespace cdns::rrtypes

@@ -37,5 +37,7 @@ Result<RrPtr> parseRr(std::string_view text, std::string_view origin = {}, uint3
 /// Prints one RR in presentation form, our types decoded ("sz1 300 IN CAP cpu=1/2").
 /// Falls back to RFC 3597 form when the rdata of one of our types does not decode.
 std::string rrToText(const ldns_rr* rr);
+/// The same for a record given as its parts (owner in uncompressed wire form, class IN).
+std::string rrToText(std::string_view ownerWire, uint16_t type, uint32_t ttl, std::string_view rdata);
 
 }  // namespace cdns::rrtypes

@@ -234,11 +234,7 @@ std::vector<uint8_t> makeQuery(const std::string& name, uint16_t type, uint16_t 
     ldns_pkt_set_edns_udp_size(p, payload);
     ldns_pkt_set_edns_do(p, true);
   }
-  uint8_t* wire = nullptr;
-  size_t len = 0;
-  ldns_pkt2wire(&wire, p, &len);
-  std::vector<uint8_t> out(wire, wire + len);
-  free(wire);
+  std::vector<uint8_t> out = toWire(p);
   ldns_pkt_free(p);
   return out;
 }

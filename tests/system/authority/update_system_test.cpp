@@ -83,11 +83,7 @@ class UpdateTest : public ::testing::Test {
     }
     ldns_pkt* p = ldns_update_pkt_new(ldns_dname_new_frm_str("gba.example."), LDNS_RR_CLASS_IN, pr, up, nullptr);
     ldns_pkt_set_id(p, static_cast<uint16_t>(++id_));
-    uint8_t* wire = nullptr;
-    size_t len = 0;
-    ldns_pkt2wire(&wire, p, &len);
-    std::vector<uint8_t> msg(wire, wire + len);
-    free(wire);
+    std::vector<uint8_t> msg = toWire(p);
     ldns_rr_list_deep_free(up);
     ldns_rr_list_deep_free(pr);  // ldns_update_pkt_new cloned them
     ldns_pkt_free(p);

@@ -74,11 +74,7 @@ std::vector<uint8_t> message(const std::vector<std::string>& prereqs, const std:
   ldns_pkt* p = ldns_update_pkt_new(ldns_dname_new_frm_str("gba.example."), LDNS_RR_CLASS_IN, pr, up, nullptr);
   ldns_rr_list_deep_free(pr);  // ldns_update_pkt_new cloned them
   ldns_rr_list_deep_free(up);
-  uint8_t* wire = nullptr;
-  size_t len = 0;
-  ldns_pkt2wire(&wire, p, &len);
-  std::vector<uint8_t> out(wire, wire + len);
-  free(wire);
+  std::vector<uint8_t> out = toWire(p);
   ldns_pkt_free(p);
   if (lease) {  // append an OPT with the Update Lease option (RFC 9664)
     uint8_t opt[] = {0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 8, 0, 2, 0, 4, 0, 0, 0, 0};
