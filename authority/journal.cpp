@@ -227,7 +227,7 @@ Status Journal::rewrite(const std::vector<Changeset>& keep) {
     ::close(fd);
     return makeError("journal " + path_ + ": rename: " + std::strerror(errno));
   }
-  syncDir(path_);
+  (void)syncDir(path_);  // best effort: the data itself is already synced
   ::close(fd_);
   ::close(fd);
   fd_ = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);

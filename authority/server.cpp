@@ -61,7 +61,7 @@ Server::~Server() {
   if (shared_.tls) SSL_CTX_free(shared_.tls);
 }
 
-static Status makeTlsContext(const Config& c, SSL_CTX*& out) {
+static Status makeTlsContext(const Config& c, SSL_CTX*& result) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (!ctx) return makeError("tls: cannot create context");
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);  // RFC 7858 §3.2, RFC 8310
@@ -84,7 +84,7 @@ static Status makeTlsContext(const Config& c, SSL_CTX*& out) {
         return SSL_TLSEXT_ERR_NOACK;
       },
       nullptr);
-  out = ctx;
+  result = ctx;
   return {};
 }
 

@@ -185,8 +185,8 @@ void Worker::serveUdp(int fd) {
         sockaddr_storage peer = b.peers[i];
         socklen_t plen = b.in[i].msg_hdr.msg_namelen;
         if (!submitUpdate(*this, b.inBuf[i].data(), b.in[i].msg_len, q, o, out, b.outSlot,
-                          [fd2, peer, plen](std::vector<uint8_t> m) {
-                            sendto(fd2, m.data(), m.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&peer), plen);
+                          [fd2, peer, plen](std::vector<uint8_t> answer) {
+                            sendto(fd2, answer.data(), answer.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&peer), plen);
                           }))
           continue;  // handed to the updater; it answers
       }

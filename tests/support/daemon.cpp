@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -221,8 +222,10 @@ std::vector<uint8_t> readFrame(int fd, int timeoutMs) {
 }
 
 std::vector<uint8_t> frame(const std::vector<uint8_t>& msg) {
-  std::vector<uint8_t> f{static_cast<uint8_t>(msg.size() >> 8), static_cast<uint8_t>(msg.size())};
-  f.insert(f.end(), msg.begin(), msg.end());
+  std::vector<uint8_t> f(msg.size() + 2);
+  f[0] = static_cast<uint8_t>(msg.size() >> 8);
+  f[1] = static_cast<uint8_t>(msg.size());
+  std::copy(msg.begin(), msg.end(), f.begin() + 2);
   return f;
 }
 

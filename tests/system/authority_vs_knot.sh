@@ -81,7 +81,12 @@ start_authority --config "$TMP/signed.json"
 out=$("$KDIG" @127.0.0.1 -p "$AUTH_PORT" $ZONE AXFR 2>&1 || true)
 grep -q "REFUSED" <<<"$out" || fail "unsigned AXFR was not refused: $out"
 KNOT_KEY="hmac-sha256:xfr:$SECRET" start_knotd $ZONE "$TMP/signed-secondary.zone" "127.0.0.1@$AUTH_PORT"
-msgs=$(grep -o 'finished, [0-9.]* seconds, [0-9]* messages' "$TMP/knotd-$KNOT_PORT.log" | awk '{print $4}')
+msgs=""
+for _ in $(seq 50); do  # the log line may trail the zone becoming answerable
+  msgs=$(grep -o 'finished, [0-9.]* seconds, [0-9]* messages' "$KNOT_DIR/knotd.log" | awk '{print $4}')
+  [ -n "$msgs" ] && break
+  sleep 0.1
+done
 [ "${msgs:-0}" -gt 1 ] || fail "expected a multi-message transfer, got ${msgs:-none}"
 n=$("$KDIG" @127.0.0.1 -p "$KNOT_PORT" $ZONE AXFR +nocomments +nostats | grep -c 'IN')
 want=$("$KDIG" @127.0.0.1 -p "$AUTH_PORT" -y "hmac-sha256:xfr:$SECRET" $ZONE AXFR +nocomments +nostats | grep -c '	IN	')

@@ -45,7 +45,7 @@ wait_for() {
 
 # start_knotd ZONE_NAME ZONE_FILE [PRIMARY_ADDR@PORT]: starts knotd on a free port, as the primary
 # serving ZONE_FILE, or as a secondary of PRIMARY (then ZONE_FILE is where it may keep the zone).
-# Sets KNOT_PORT and KNOT_PID. Each call uses its own directory, so several can run at once.
+# Sets KNOT_PORT, KNOT_PID and KNOT_DIR (its log is $KNOT_DIR/knotd.log). Each call uses its own directory, so several can run at once.
 start_knotd() {
   local zone=$1 file=$2 primary=${3:-} knotd=${KNOTD:-knotd}
   local kdir; kdir=$(mktemp -d "$TMP/knot.XXXXXX")
@@ -113,7 +113,8 @@ CONF
       sleep 0.1
     done
     if [ "$up" = 1 ]; then
-      cp "$kdir/knotd.log" "$TMP/knotd-$KNOT_PORT.log" 2>/dev/null || true
+      KNOT_DIR=$kdir
+      ln -sf "$kdir/knotd.log" "$TMP/knotd-$KNOT_PORT.log"
       return 0
     fi
     if kill -0 "$KNOT_PID" 2>/dev/null; then
