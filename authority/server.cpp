@@ -24,9 +24,16 @@ namespace cdns::authority {
 Result<std::shared_ptr<const ZoneSet>> loadZones(const Config& config) {
   auto set = std::make_shared<ZoneSet>();
   for (const auto& zc : config.zones) {
-    auto file = rrtypes::loadZoneFile(zc.file, zc.name);
-    if (!file) return file.error();
-    auto zone = Zone::build(zc.name, file->records, zc.file);
+    // Stream the file: each record is kept once, in the zone's own form.
+    std::vector<Record> records;
+    auto st = rrtypes::forEachRecord(zc.file, zc.name, [&](RrPtr rr) -> Status {
+      if (ldns_rr_get_class(rr.get()) != LDNS_RR_CLASS_IN) return makeError("only class IN is served");
+      records.push_back(Zone::recordOf(rr.get()));
+      return {};
+    });
+    if (!st) return st.error();
+    auto zone = Zone::fromRecords(zc.name, records, zc.file);
+    records = std::vector<Record>();
     if (!zone) return zone.error();
     log::info("authority.zone").kv("zone", (*zone)->originText()).kv("serial", (*zone)->serial())
         .kv("records", (*zone)->recordCount()).kv("file", zc.file).msg("loaded");

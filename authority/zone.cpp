@@ -62,6 +62,12 @@ Result<std::shared_ptr<const Zone>> Zone::build(std::string_view originText, con
   return fromRecords(originText, recs, source);
 }
 
+Record Zone::recordOf(const ldns_rr* rr) {
+  const ldns_rdf* owner = ldns_rr_owner(rr);
+  return Record{dns::lowerName(std::string_view(reinterpret_cast<const char*>(ldns_rdf_data(owner)), ldns_rdf_size(owner))),
+                static_cast<uint16_t>(ldns_rr_get_type(rr)), ldns_rr_ttl(rr), rdataWire(rr)};
+}
+
 Result<std::shared_ptr<const Zone>> Zone::fromRecords(std::string_view originText, const std::vector<Record>& records,
                                                       const std::string& source) {
   auto z = std::make_shared<Zone>();

@@ -64,6 +64,8 @@ class Zone {
   static Result<std::shared_ptr<const Zone>> build(std::string_view originText, const std::vector<RrPtr>& records,
                                                    const std::string& source);
 
+  /// One parsed record as the zone keeps it (class IN checked by the caller).
+  static Record recordOf(const ldns_rr* rr);
   /// The same from records (journal replay, tests).
   static Result<std::shared_ptr<const Zone>> fromRecords(std::string_view originText, const std::vector<Record>& records,
                                                          const std::string& source);

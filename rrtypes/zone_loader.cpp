@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "common/wire.h"
@@ -134,6 +135,7 @@ struct LoadState {
   uint32_t ttl;
   RdfPtr prev;
   std::vector<RrPtr> records;
+  const std::function<Status(RrPtr)>* sink = nullptr;  // streaming: each record goes here instead
   int depth = 0;
 };
 
@@ -244,7 +246,11 @@ Status loadInto(std::string_view text, const std::string& name, LoadState& st) {
       ldns_rr_free(rr);
       return makeError(lineError(name, e.line, "no previous owner name"));
     }
-    st.records.emplace_back(rr);
+    if (st.sink) {
+      if (auto r = (*st.sink)(RrPtr(rr)); !r) return makeError(lineError(name, e.line, r.error().message));
+    } else {
+      st.records.emplace_back(rr);
+    }
   }
   return {};
 }
@@ -290,6 +296,15 @@ Result<ZoneFile> loadZoneText(std::string_view text, std::string_view name, std:
     if (ldns_str2rdf_dname(&o, st.origin.c_str()) == LDNS_STATUS_OK) z.origin.reset(o);
   }
   return z;
+}
+
+Status forEachRecord(const std::string& path, std::string_view origin, const std::function<Status(RrPtr)>& sink,
+                     uint32_t defaultTtl) {
+  LoadState st;
+  st.origin = origin;
+  st.ttl = defaultTtl;
+  st.sink = &sink;
+  return loadFileInto(path, st);
 }
 
 Result<ZoneFile> loadZoneFile(const std::string& path, std::string_view origin, uint32_t defaultTtl) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,10 @@ struct ZoneFile {
 /// origin relative to the current one) are honoured.
 /// Errors read "file:line: problem". `defaultTtl` applies until a $TTL directive.
 Result<ZoneFile> loadZoneFile(const std::string& path, std::string_view origin, uint32_t defaultTtl = 3600);
+/// Streams a master file: each record goes to `sink` as it is parsed, none is kept (large zones).
+/// An error from the sink stops the load and is reported with the file and line.
+Status forEachRecord(const std::string& path, std::string_view origin, const std::function<Status(RrPtr)>& sink,
+                     uint32_t defaultTtl = 3600);
 /// The same from text in memory; `name` stands for the file in errors.
 Result<ZoneFile> loadZoneText(std::string_view text, std::string_view name, std::string_view origin,
                               uint32_t defaultTtl = 3600);
