@@ -15,6 +15,8 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
+# A command that fails under `set -e` says where, instead of ending the test silently.
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND (status $?)" >&2' ERR
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
