@@ -1,0 +1,120 @@
+// Building the service and center index from a zone version.
+#include "resolver/index.h"
+
+#include <algorithm>
+
+#include "common/dns.h"
+#include "rrtypes/rdata.h"
+#include "rrtypes/registry.h"
+
+namespace cdns::resolver {
+namespace {
+
+// "sz1.centers.gba.example." relative to the apex -> "sz1" when it is a center's own name.
+bool centerOf(std::string_view name, std::string_view centersWire, std::string& center) {
+  if (!dns::isSubdomain(name, centersWire) || name.size() == centersWire.size()) return false;
+  std::string_view rest = name.substr(0, name.size() - centersWire.size());
+  uint8_t l = static_cast<uint8_t>(rest[0]);
+  if (rest.size() != l + 1u) return false;  // exactly one label above "centers"
+  center.assign(rest.substr(1, l));
+  return true;
+}
+
+void summarise(Center& c) {
+  auto num = [](const nlohmann::json& j, const char* k) { return j.contains(k) && j[k].is_number() ? j[k].get<double>() : 0.0; };
+  for (const auto& [type, rd] : c.records) {
+    auto take = [&](const nlohmann::json& r) {
+      if (r.is_object() && r.contains("ts")) c.ts = std::max(c.ts, r["ts"].get<uint64_t>());
+    };
+    if (rd.is_array()) for (const auto& r : rd) take(r);
+    else take(rd);
+  }
+  if (auto it = c.records.find("CAP"); it != c.records.end()) {
+    const auto& cap = it->second;
+    c.load = num(cap, "load");
+    c.queue = static_cast<uint64_t>(num(cap, "queue"));
+    if (cap.contains("cpu")) {
+      c.cpuFree = cap["cpu"]["free"].get<uint64_t>();
+      c.cpuTotal = cap["cpu"]["total"].get<uint64_t>();
+    }
+    if (cap.contains("mem")) c.memFree = cap["mem"]["free"].get<uint64_t>();
+    if (cap.contains("gpu"))
+      for (const auto& g : cap["gpu"]) {
+        c.gpus[g["model"].get<std::string>()] = {g["free"].get<uint64_t>(), g["total"].get<uint64_t>()};
+        c.gpuFree += g["free"].get<uint64_t>();
+      }
+  }
+  if (auto it = c.records.find("SITE"); it != c.records.end()) {
+    c.region = it->second.value("region", "");
+    c.jurisdiction = it->second.value("jurisdiction", "");
+    c.kind = it->second.value("kind", "");
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const Index> Index::build(const authority::Zone& zone) {
+  auto idx = std::make_shared<Index>();
+  idx->serial_ = zone.serial();
+  std::string centersWire = std::string("\x07" "centers", 8) + zone.origin();
+  std::string svcWire = std::string("\x03" "svc", 4) + zone.origin();
+  authority::Zone::Cursor cur;
+  while (const authority::Node* n = zone.next(cur)) {
+    std::string center;
+    if (centerOf(n->name, centersWire, center)) {
+      Center& c = idx->centers_[center];
+      c.name = center;
+      for (const auto& s : n->rrsets) {
+        const rrtypes::TypeDef* t = rrtypes::findType(s.type);
+        if (!t) continue;
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& rd : s.rdata) {
+          auto j = rrtypes::toJson(*t, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(rd.data()), rd.size()));
+          if (j) list.push_back(std::move(*j));
+        }
+        if (list.empty()) continue;
+        bool many = t->name == "NETQ" || t->name == "DATA";
+        c.records[std::string(t->name)] = many ? list : list[0];
+      }
+    }
+  }
+  for (auto& [name, c] : idx->centers_) summarise(c);
+  // Services: <service>.svc PTR <service>.<center>.centers (one RR per offering center).
+  authority::Zone::Cursor cur2;
+  while (const authority::Node* n = zone.next(cur2)) {
+    if (!dns::isSubdomain(n->name, svcWire) || n->name.size() == svcWire.size()) continue;
+    const authority::RRset* ptr = n->find(dns::kPTR);
+    if (!ptr) continue;
+    std::string_view rest = std::string_view(n->name).substr(0, n->name.size() - svcWire.size());
+    std::string service(rest.substr(1, static_cast<uint8_t>(rest[0])));
+    for (const auto& target : ptr->rdata) {
+      std::string tw = dns::lowerName(target);
+      std::string center;
+      if (!centerOf(dns::parentName(tw), centersWire, center) || !idx->centers_.count(center)) continue;
+      Endpoint e{center, dns::nameToText(tw), tw, {}};
+      if (const authority::Node* en = zone.find(tw)) {
+        for (uint16_t t : {uint16_t{dns::kA}, uint16_t{dns::kAAAA}})
+          if (const authority::RRset* a = en->find(t))
+            for (const auto& rd : a->rdata) e.addresses.push_back(rd);
+      }
+      idx->services_[service].push_back(std::move(e));
+    }
+  }
+  for (auto& [svc, eps] : idx->services_)
+    std::sort(eps.begin(), eps.end(), [](const Endpoint& a, const Endpoint& b) { return a.center < b.center; });
+  return idx;
+}
+
+std::vector<Candidate> Index::candidates(const std::string& service) const {
+  std::vector<Candidate> out;
+  auto it = services_.find(service);
+  if (it == services_.end()) return out;
+  for (const auto& e : it->second) {
+    auto c = centers_.find(e.center);
+    if (c == centers_.end()) continue;
+    out.push_back(Candidate{&c->second, e.endpoint, e.endpointWire, e.addresses, 0});
+  }
+  return out;
+}
+
+}  // namespace cdns::resolver
