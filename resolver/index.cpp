@@ -44,6 +44,21 @@ void summarise(Center& c) {
         c.gpuFree += g["free"].get<uint64_t>();
       }
   }
+  if (auto it = c.records.find("PRICE"); it != c.records.end()) {
+    c.cpuHour = num(it->second, "cpu-hour");
+    if (it->second.contains("gpu-hour"))
+      for (const auto& g : it->second["gpu-hour"]) c.gpuHour[g["model"].get<std::string>()] = g["price"].get<double>();
+  }
+  if (auto it = c.records.find("ENERGY"); it != c.records.end()) {
+    const auto& e = it->second;
+    c.carbonPerWork = e.value("carbon", 500.0) * e.value("pue", 1.5) * (1.0 - e.value("renewable", 0.0) / 100.0);
+  }
+  if (auto it = c.records.find("NETQ"); it != c.records.end())
+    for (const auto& n : it->second) {
+      double rtt = n.value("rtt", 1e6), bw = n.value("bw", 0.0);
+      c.links[n.value("peer", "")] = {rtt, bw};
+      c.bestRtt = std::min(c.bestRtt, rtt);
+    }
   if (auto it = c.records.find("SITE"); it != c.records.end()) {
     c.region = it->second.value("region", "");
     c.jurisdiction = it->second.value("jurisdiction", "");
@@ -112,7 +127,7 @@ std::vector<Candidate> Index::candidates(const std::string& service) const {
   for (const auto& e : it->second) {
     auto c = centers_.find(e.center);
     if (c == centers_.end()) continue;
-    out.push_back(Candidate{&c->second, e.endpoint, e.endpointWire, e.addresses, 0});
+    out.push_back(Candidate{&c->second, &e, 0});
   }
   return out;
 }

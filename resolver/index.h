@@ -25,15 +25,26 @@ struct Center {
   std::map<std::string, std::pair<uint64_t, uint64_t>> gpus;  // model -> free, total
   uint64_t gpuFree = 0;
   std::string region, jurisdiction, kind;
+  // Figures the rankers read per decision, decoded once when the index is built:
+  double cpuHour = -1;                      // PRICE cpu-hour (-1: unknown)
+  std::map<std::string, double> gpuHour;    // PRICE gpu-hour by model
+  double carbonPerWork = 1e9;               // ENERGY carbon x pue x (1 - renewable)
+  std::map<std::string, std::pair<double, double>> links;  // NETQ peer -> rtt ms, bw bit/s
+  double bestRtt = 1e6;                     // over all NETQ peers
 };
 
 /// A candidate answer: a center offering the service, with its endpoint.
+struct Endpoint {
+  std::string center, endpoint, endpointWire;  // "infer.sz1.centers.gba.example.", lower-case wire
+  std::vector<std::string> addresses;          // A/AAAA rdata (wire)
+};
+
+/// A candidate answer: a center offering the service, with its endpoint. Cheap to copy: it
+/// points into the index, which the caller keeps alive for the decision.
 struct Candidate {
   const Center* center;
-  std::string endpoint;                 // "infer.sz1.centers.gba.example." (presentation)
-  std::string endpointWire;             // lower-case wire
-  std::vector<std::string> addresses;   // A/AAAA rdata (wire)
-  double score = 0;                     // set by rankers; higher is better
+  const Endpoint* endpoint;
+  double score = 0;  // set by rankers; higher is better
 };
 
 class Index {
@@ -47,10 +58,6 @@ class Index {
   uint32_t serial() const { return serial_; }
 
  private:
-  struct Endpoint {
-    std::string center, endpoint, endpointWire;
-    std::vector<std::string> addresses;
-  };
   std::map<std::string, Center> centers_;
   std::map<std::string, std::vector<Endpoint>> services_;
   uint32_t serial_ = 0;

@@ -46,18 +46,13 @@ class Simple : public Policy {
 // Drops the candidates `keep` refuses, explaining each.
 void filter(const std::string& stage, std::vector<Candidate>& cands, Explanation* why,
             const std::function<std::string(const Candidate&)>& reject) {
-  std::vector<Candidate> kept;
-  kept.reserve(cands.size());
-  for (auto& c : cands) {
-    std::string r = reject(c);
-    if (r.empty()) {
-      kept.push_back(std::move(c));
-      if (why) why->add(stage, c.center->name, "kept");
-    } else if (why) {
-      why->add(stage, c.center->name, "dropped: " + r);
-    }
+  size_t out = 0;
+  for (size_t i = 0; i < cands.size(); ++i) {
+    std::string r = reject(cands[i]);
+    if (why) why->add(stage, cands[i].center->name, r.empty() ? "kept" : "dropped: " + r);
+    if (r.empty()) cands[out++] = cands[i];
   }
-  cands.swap(kept);
+  cands.resize(out);
 }
 
 // Adds weight * (normalised goodness) to each score; `cost` lower is better.
@@ -210,13 +205,7 @@ void registerBuiltinPolicies(PolicyRegistry& r) {
   r.add("energy", [](const nlohmann::json& j) -> Result<std::unique_ptr<Policy>> {
     double wgt = weightOf(j);
     return std::unique_ptr<Policy>(new Simple("energy", [wgt](const Requirements&, std::vector<Candidate>& c, Explanation* w) {
-      rankByCost("energy", wgt, c, w, [](const Candidate& x) {
-        auto it = x.center->records.find("ENERGY");
-        if (it == x.center->records.end()) return 1e9;
-        const auto& e = it->second;
-        double carbon = e.value("carbon", 500.0), pue = e.value("pue", 1.5), ren = e.value("renewable", 0.0);
-        return carbon * pue * (1.0 - ren / 100.0);
-      });
+      rankByCost("energy", wgt, c, w, [](const Candidate& x) { return x.center->carbonPerWork; });
       return Flow::kContinue;
     }));
   });
@@ -225,14 +214,16 @@ void registerBuiltinPolicies(PolicyRegistry& r) {
     double wgt = weightOf(j);
     return std::unique_ptr<Policy>(new Simple("price", [wgt](const Requirements& q, std::vector<Candidate>& c, Explanation* w) {
       rankByCost("price", wgt, c, w, [&](const Candidate& x) {
-        auto it = x.center->records.find("PRICE");
-        if (it == x.center->records.end()) return 1e12;
-        const auto& p = it->second;
-        double cost = p.value("cpu-hour", 0.0) * static_cast<double>(std::max<uint64_t>(q.cpus, 1));
-        if (q.gpus && p.contains("gpu-hour")) {
+        const Center& k = *x.center;
+        if (k.cpuHour < 0 && k.gpuHour.empty()) return 1e12;  // no PRICE: last
+        double cost = std::max(k.cpuHour, 0.0) * static_cast<double>(std::max<uint64_t>(q.cpus, 1));
+        if (q.gpus) {
           double best = 1e12;
-          for (const auto& g : p["gpu-hour"])
-            if (q.gpuModel.empty() || g["model"] == q.gpuModel) best = std::min(best, g["price"].get<double>());
+          if (q.gpuModel.empty()) {
+            for (const auto& [model, price] : k.gpuHour) best = std::min(best, price);
+          } else if (auto it = k.gpuHour.find(q.gpuModel); it != k.gpuHour.end()) {
+            best = it->second;
+          }
           cost += best * static_cast<double>(q.gpus);
         }
         return cost;
@@ -247,12 +238,9 @@ void registerBuiltinPolicies(PolicyRegistry& r) {
     return std::unique_ptr<Policy>(new Simple("network", [wgt](const Requirements& q, std::vector<Candidate>& c, Explanation* w) {
       std::string peer = q.get("peer");
       rankByCost("network", wgt, c, w, [&](const Candidate& x) {
-        auto it = x.center->records.find("NETQ");
-        double best = 1e6;
-        if (it == x.center->records.end()) return best;
-        for (const auto& n : it->second)
-          if (peer.empty() || n.value("peer", "") == peer) best = std::min(best, n.value("rtt", 1e6));
-        return best;
+        if (peer.empty()) return x.center->bestRtt;
+        auto it = x.center->links.find(peer);
+        return it == x.center->links.end() ? 1e6 : it->second.first;
       });
       return Flow::kContinue;
     }));
@@ -307,12 +295,10 @@ void registerBuiltinPolicies(PolicyRegistry& r) {
       auto link = [&](const Candidate& x, double& rtt, double& bw) {
         rtt = 1e6;
         bw = 0;
-        auto it = x.center->records.find("NETQ");
-        if (it == x.center->records.end()) return;
-        for (const auto& n : it->second)
-          if (peer.empty() || n.value("peer", "") == peer) {
-            rtt = std::min(rtt, n.value("rtt", 1e6));
-            bw = std::max(bw, n.value("bw", 0.0));
+        for (const auto& [p, l] : x.center->links)
+          if (peer.empty() || p == peer) {
+            rtt = std::min(rtt, l.first);
+            bw = std::max(bw, l.second);
           }
       };
       filter("qos", c, w, [&](const Candidate& x) -> std::string {

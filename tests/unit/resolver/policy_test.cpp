@@ -52,8 +52,8 @@ TEST(Index, ServicesCentersAndTheirState) {
   auto c = idx->candidates("infer");
   ASSERT_EQ(c.size(), 3u);
   EXPECT_EQ(c[0].center->name, "gz1");
-  EXPECT_EQ(c[0].endpoint, "infer.gz1.centers.gba.example.");
-  ASSERT_EQ(c[0].addresses.size(), 1u);
+  EXPECT_EQ(c[0].endpoint->endpoint, "infer.gz1.centers.gba.example.");
+  ASSERT_EQ(c[0].endpoint->addresses.size(), 1u);
   const Center& sz1 = idx->centers().at("sz1");
   EXPECT_DOUBLE_EQ(sz1.load, 0.3);
   EXPECT_EQ(sz1.gpuFree, 16u);
