@@ -1,0 +1,254 @@
+// cdns-resolver: compute-aware answers from live replicas of the compute zones.
+// So far it answers service names and the compute zones; forwarding other names comes next.
+#include <uv.h>
+
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "common/config.h"
+#include "common/dns.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "resolver/answer.h"
+#include "resolver/replica.h"
+
+using namespace cdns;
+
+static const char* kUsage = R"(usage: cdns-resolver --config FILE [--listen ADDR:PORT] [--ready-file FILE] [--check-config]
+
+Answers "<requirements>.<service>.svc.<zone>" with a CNAME to the best center's endpoint and its
+addresses, chosen by the service's policy chain over a live replica of the compute zone (AXFR,
+then IXFR on NOTIFY). Requirements travel as leading labels (gpu-4.mem-64g.policy-price) or in EDNS
+option 65001 ("gpu=4,policy=price"); EDNS option 65002 asks for the explanation.
+
+configuration (JSON):
+  "listen":   ["127.0.0.1:5353"]
+  "zones":    [{"name": "gba.example.", "primaries": ["127.0.0.1:5300"], "notify_listen": "127.0.0.1:5354",
+                "key": {"name": "xfr.", "algorithm": "hmac-sha256", "secret": "base64"}}]
+  "ttl":      5                                  TTL of chosen answers
+  "chains":   {"default": {"policies": [{"name": "fits"}, {"name": "load"}]}, "price": {...}}
+  "services": {"infer": "default"}               service -> chain ("policy-NAME" picks another)
+)";
+
+namespace {
+
+struct State {
+  std::vector<std::unique_ptr<resolver::Replica>> replicas;
+  std::vector<resolver::ComputeZone> zones;
+  resolver::AnswerConfig config;
+  std::vector<uint8_t> out = std::vector<uint8_t>(65535);
+  uv_udp_t udp;
+  uv_tcp_t tcp;
+  char recvBuf[65536];
+};
+
+State* gState = nullptr;
+
+// The replicas may have moved on: rebuild the index of a zone whose version changed.
+const std::vector<resolver::ComputeZone>& current() {
+  for (size_t i = 0; i < gState->replicas.size(); ++i) {
+    auto z = gState->replicas[i]->zone();
+    if (z != gState->zones[i].zone) gState->zones[i] = {z, resolver::Index::build(*z)};
+  }
+  return gState->zones;
+}
+
+struct Conn {
+  uv_tcp_t h;
+  std::vector<uint8_t> in;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  std::string configFile, listen, readyFile;
+  bool check = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << "cdns-resolver: " << a << " needs a value\n";
+        exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else if (a == "--config") configFile = value();
+    else if (a == "--listen") listen = value();
+    else if (a == "--ready-file") readyFile = value();
+    else if (a == "--check-config") check = true;
+    else {
+      std::cerr << "cdns-resolver: unknown option " << a << " (see --help)\n";
+      return 2;
+    }
+  }
+  if (configFile.empty()) {
+    std::cerr << "cdns-resolver: --config FILE is required\n";
+    return 2;
+  }
+  State st;
+  gState = &st;
+  std::vector<resolver::ReplicaConfig> rcs;
+  std::vector<std::string> listens;
+  try {
+    auto j = loadJsonFile(configFile);
+    ConfigNode root(j, "");
+    root.checkKnown({"listen", "zones", "ttl", "chains", "services"});
+    listens = root.strings("listen");
+    if (!listen.empty()) listens = {listen};
+    if (listens.empty()) root.fail("listen", "expected at least one address");
+    st.config.ttl = static_cast<uint32_t>(root.integer("ttl", 0, 86400, 5));
+    auto zones = root.child("zones");
+    for (size_t i = 0; i < zones.size(); ++i) {
+      auto z = zones.at(i);
+      z.checkKnown({"name", "primaries", "notify_listen", "key"});
+      resolver::ReplicaConfig rc;
+      rc.zone = z.str("name");
+      rc.primaries = z.strings("primaries");
+      if (rc.primaries.empty()) z.fail("primaries", "expected at least one address");
+      rc.notifyListen = z.str("notify_listen", "");
+      if (z.has("key")) {
+        auto k = z.child("key");
+        auto key = tsig::parseKeySpec(k.str("algorithm", "hmac-sha256") + ":" + k.str("name") + ":" + k.str("secret"));
+        if (!key) k.fail(key.error().message);
+        rc.key = *key;
+      }
+      rcs.push_back(rc);
+    }
+    resolver::PolicyRegistry reg;
+    resolver::registerBuiltinPolicies(reg);
+    auto chains = root.child("chains");
+    if (!chains.isObject() || !chains.has("default")) chains.fail("expected an object with a \"default\" chain");
+    for (auto it = chains.json().begin(); it != chains.json().end(); ++it) {
+      auto c = resolver::Chain::fromJson(it.value(), reg);
+      if (!c) throw ConfigError("/chains/" + it.key(), c.error().message);
+      log::info("resolver.chain").kv("name", it.key()).kv("order", [&] {
+        std::string o;
+        for (const auto& n : (*c)->order()) o += (o.empty() ? "" : ",") + n;
+        return o;
+      }());
+      st.config.chains[it.key()] = std::move(*c);
+    }
+    if (root.has("services")) {
+      auto s = root.child("services");
+      for (auto it = s.json().begin(); it != s.json().end(); ++it) {
+        std::string chain = it.value().is_string() ? it.value().get<std::string>() : "";
+        if (!st.config.chains.count(chain)) s.fail(it.key(), "no chain named \"" + chain + "\"");
+        st.config.serviceChain[it.key()] = chain;
+      }
+    }
+  } catch (const ConfigError& e) {
+    std::cerr << "cdns-resolver: " << configFile << ": " << e.what() << "\n";
+    return 2;
+  }
+  if (check) {
+    std::cout << "configuration OK: " << rcs.size() << " zone(s), " << st.config.chains.size() << " chain(s)\n";
+    return 0;
+  }
+  std::string ready;
+  for (auto& rc : rcs) {
+    auto r = std::make_unique<resolver::Replica>(rc);
+    auto port = r->start();
+    if (!port) {
+      std::cerr << "cdns-resolver: " << port.error().message << "\n";
+      return 1;
+    }
+    if (*port) ready += "notify 127.0.0.1 " + std::to_string(*port) + "\n";
+    st.zones.push_back({r->zone(), resolver::Index::build(*r->zone())});
+    st.replicas.push_back(std::move(r));
+  }
+  uv_loop_t* loop = uv_default_loop();
+  auto addr = net::parseHostPort(listens[0], 53);
+  if (!addr) {
+    std::cerr << "cdns-resolver: " << addr.error().message << "\n";
+    return 2;
+  }
+  uv_udp_init(loop, &st.udp);
+  if (uv_udp_bind(&st.udp, reinterpret_cast<sockaddr*>(&*addr), 0) != 0) {
+    std::cerr << "cdns-resolver: cannot bind " << listens[0] << "\n";
+    return 1;
+  }
+  sockaddr_storage bound{};
+  int blen = sizeof bound;
+  uv_udp_getsockname(&st.udp, reinterpret_cast<sockaddr*>(&bound), &blen);
+  net::setPort(*addr, net::portOf(reinterpret_cast<sockaddr*>(&bound)));
+  uv_tcp_init(loop, &st.tcp);
+  if (uv_tcp_bind(&st.tcp, reinterpret_cast<sockaddr*>(&*addr), 0) != 0) {
+    std::cerr << "cdns-resolver: cannot bind TCP " << net::formatAddr(reinterpret_cast<sockaddr*>(&*addr)) << "\n";
+    return 1;
+  }
+  uv_udp_recv_start(
+      &st.udp, [](uv_handle_t*, size_t, uv_buf_t* b) { *b = uv_buf_init(gState->recvBuf, sizeof gState->recvBuf); },
+      [](uv_udp_t* h, ssize_t n, const uv_buf_t* b, const sockaddr* from, unsigned) {
+        if (n <= 0 || !from) return;
+        size_t len = resolver::answer(reinterpret_cast<const uint8_t*>(b->base), static_cast<size_t>(n), gState->out.data(),
+                                      gState->out.size(), true, current(), gState->config, static_cast<uint64_t>(time(nullptr)));
+        if (!len) return;
+        uv_buf_t ob = uv_buf_init(reinterpret_cast<char*>(gState->out.data()), static_cast<unsigned>(len));
+        uv_udp_try_send(h, &ob, 1, from);
+      });
+  uv_listen(reinterpret_cast<uv_stream_t*>(&st.tcp), 128, [](uv_stream_t* server, int status) {
+    if (status < 0) return;
+    auto* c = new Conn();
+    uv_tcp_init(server->loop, &c->h);
+    c->h.data = c;
+    if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->h)) != 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&c->h), [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+      return;
+    }
+    uv_read_start(
+        reinterpret_cast<uv_stream_t*>(&c->h),
+        [](uv_handle_t*, size_t, uv_buf_t* b) { *b = uv_buf_init(gState->recvBuf, sizeof gState->recvBuf); },
+        [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
+          auto* c = static_cast<Conn*>(s->data);
+          if (n < 0) {
+            uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+            return;
+          }
+          c->in.insert(c->in.end(), b->base, b->base + n);
+          while (c->in.size() >= 2) {
+            size_t flen = dns::get16(c->in.data());
+            if (c->in.size() < flen + 2) break;
+            size_t len = resolver::answer(c->in.data() + 2, flen, gState->out.data() + 2, gState->out.size() - 2, false,
+                                          current(), gState->config, static_cast<uint64_t>(time(nullptr)));
+            c->in.erase(c->in.begin(), c->in.begin() + static_cast<long>(flen + 2));
+            if (!len) continue;
+            auto* req = new uv_write_t;
+            auto* data = new std::vector<uint8_t>(len + 2);
+            dns::put16(data->data(), static_cast<uint16_t>(len));
+            std::memcpy(data->data() + 2, gState->out.data() + 2, len);
+            req->data = data;
+            uv_buf_t wb = uv_buf_init(reinterpret_cast<char*>(data->data()), static_cast<unsigned>(data->size()));
+            uv_write(req, s, &wb, 1, [](uv_write_t* r, int) {
+              delete static_cast<std::vector<uint8_t>*>(r->data);
+              delete r;
+            });
+          }
+        });
+  });
+  std::string host = net::formatHost(reinterpret_cast<sockaddr*>(&*addr));
+  std::string port = std::to_string(net::portOf(reinterpret_cast<sockaddr*>(&*addr)));
+  ready = "udp " + host + " " + port + "\ntcp " + host + " " + port + "\n" + ready;
+  if (!readyFile.empty()) {
+    std::ofstream(readyFile + ".tmp") << ready << "pid " << getpid() << "\n";
+    std::rename((readyFile + ".tmp").c_str(), readyFile.c_str());
+  }
+  log::info("resolver").kv("listen", host + ":" + port).kv("zones", st.replicas.size()).msg("ready");
+  uv_signal_t term, intr;
+  uv_signal_init(loop, &term);
+  uv_signal_init(loop, &intr);
+  auto onStop = [](uv_signal_t* s, int) { uv_stop(s->loop); };
+  uv_signal_start(&term, onStop, SIGTERM);
+  uv_signal_start(&intr, onStop, SIGINT);
+  uv_run(loop, UV_RUN_DEFAULT);
+  for (auto& r : st.replicas) r->stop();
+  if (!readyFile.empty()) std::remove(readyFile.c_str());
+  log::info("resolver").msg("stopped");
+  return 0;
+}
