@@ -189,7 +189,7 @@ Result<Reply> query(const Options& o, const std::vector<uint8_t>& msg, std::vect
         bool error = ldns_pkt_get_rcode(p) != LDNS_RCODE_NOERROR;
         ldns_pkt_free(p);
         r.messages.push_back(std::move(*m));
-        if (error || soas >= 2 || (soas == 1 && o.type == dns::kIXFR && r.messages.size() == 1 && false)) break;
+        if (error || soas >= 2) break;
         continue;
       }
     }
@@ -394,6 +394,10 @@ int runCdig(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return 1;
   }
   o.name = bare[0];
+  if (o.name.empty()) {
+    err << "cdig: empty name\n";
+    return 1;
+  }
   if (o.name.back() != '.') o.name += '.';
   if (bare.size() == 2) typeArg = bare[1];
   if (o.centers) typeArg = "AXFR";

@@ -67,9 +67,8 @@ Result<passwd> lookupUser(const std::string& account) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Local: each job a process group of its own, run as the mapped account, with limits; a small
-// shell wrapper records the exit status in the working directory, so the state survives a
-// restart of the relay.
+// Local: each job a process group of its own, run as the mapped account, with limits; a waiter
+// records the exit status where the job cannot write, so the state survives a relay restart.
 
 class LocalBackend : public Backend {
  public:
@@ -84,40 +83,67 @@ class LocalBackend : public Backend {
     if (auto st = prepareWorkdir(job, dir_, pw->pw_uid, pw->pw_gid); !st) return st;
     std::string cmd = job.script.empty() ? "" : "/bin/sh ./job.sh";
     for (const auto& a : job.command) cmd += (cmd.empty() ? "" : " ") + shellQuote(a);
-    // The wrapper: run the job, then write its status; exec keeps the group leader's pid stable.
-    std::string wrapper = "(" + cmd + "); echo $? > exit.tmp && mv exit.tmp exit";
+    // A waiter process, which keeps the relay's identity, leads the job's process group: it
+    // starts the job as the mapped account, waits for it, and records the status in a file the
+    // job cannot write (the relay's own directory), so the state survives a relay restart and a
+    // job cannot forge its own end.
+    std::string statusFile = dir_ + "/" + job.id + ".exit";
     pid_t pid = fork();
     if (pid < 0) return makeError(std::string("fork: ") + std::strerror(errno));
     if (pid == 0) {
-      setsid();  // its own process group: cancel kills all of it
-      if (chdir(job.workdir.c_str()) != 0) _exit(126);
-      int out = ::open("stdout", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int err = ::open("stderr", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int in = ::open("/dev/null", O_RDONLY);
-      dup2(in, 0);
-      dup2(out, 1);
-      dup2(err, 2);
-      if (job.timeLimit) {
-        rlimit cpu{job.timeLimit * static_cast<rlim_t>(job.cpus ? job.cpus : 1), job.timeLimit * static_cast<rlim_t>(job.cpus ? job.cpus : 1) + 5};
-        setrlimit(RLIMIT_CPU, &cpu);
+      // The relay's signal handlers (libuv's) would tell the relay about signals meant for the
+      // job: back to the defaults, before anything can be delivered here.
+      for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD}) signal(sig, SIG_DFL);
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
+      // Nor should it hold the relay's sockets and files (a restarted relay must be able to bind).
+      for (int fd = 3; fd < 4096; ++fd) ::close(fd);
+      setsid();  // its own process group: cancel kills all of it, waiter included
+      pid_t child = fork();
+      if (child == 0) {
+        if (chdir(job.workdir.c_str()) != 0) _exit(126);
+        int out = ::open("stdout", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err = ::open("stderr", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int in = ::open("/dev/null", O_RDONLY);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(err, 2);
+        if (job.timeLimit) {
+          rlim_t cpu = static_cast<rlim_t>(job.timeLimit) * (job.cpus ? job.cpus : 1);
+          rlimit r{cpu, cpu + 5};
+          setrlimit(RLIMIT_CPU, &r);
+        }
+        if (job.memory) {
+          rlimit as{job.memory, job.memory};
+          setrlimit(RLIMIT_AS, &as);
+        }
+        if (geteuid() == 0 && pw->pw_uid != 0) {
+          if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) _exit(126);
+        }
+        std::vector<std::string> env = {"HOME=" + std::string(pw->pw_dir), "USER=" + std::string(pw->pw_name),
+                                        "LOGNAME=" + std::string(pw->pw_name), "PATH=/usr/local/bin:/usr/bin:/bin",
+                                        "CDNS_JOB_ID=" + job.id, "CDNS_CPUS=" + std::to_string(job.cpus)};
+        for (const auto& [k, v] : job.env) env.push_back(k + "=" + v);
+        std::vector<char*> envp;
+        for (auto& e : env) envp.push_back(e.data());
+        envp.push_back(nullptr);
+        const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
+        execve("/bin/sh", const_cast<char**>(argv), envp.data());
+        _exit(127);
       }
-      if (job.memory) {
-        rlimit as{job.memory, job.memory};
-        setrlimit(RLIMIT_AS, &as);
+      int st = 0;
+      while (waitpid(child, &st, 0) < 0 && errno == EINTR) {}
+      int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+      std::string tmp = statusFile + ".tmp";
+      if (FILE* f = fopen(tmp.c_str(), "w")) {
+        fprintf(f, "%d\n", code);
+        fflush(f);
+        fsync(fileno(f));
+        fclose(f);
+        rename(tmp.c_str(), statusFile.c_str());
       }
-      if (geteuid() == 0 && pw->pw_uid != 0) {
-        if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) _exit(126);
-      }
-      std::vector<std::string> env = {"HOME=" + std::string(pw->pw_dir), "USER=" + std::string(pw->pw_name),
-                                      "LOGNAME=" + std::string(pw->pw_name), "PATH=/usr/local/bin:/usr/bin:/bin",
-                                      "CDNS_JOB_ID=" + job.id, "CDNS_CPUS=" + std::to_string(job.cpus)};
-      for (const auto& [k, v] : job.env) env.push_back(k + "=" + v);
-      std::vector<char*> envp;
-      for (auto& e : env) envp.push_back(e.data());
-      envp.push_back(nullptr);
-      const char* argv[] = {"/bin/sh", "-c", wrapper.c_str(), nullptr};
-      execve("/bin/sh", const_cast<char**>(argv), envp.data());
-      _exit(127);
+      _exit(0);
     }
     job.backendId = std::to_string(pid);
     job.state = JobState::kRunning;
@@ -136,7 +162,7 @@ class LocalBackend : public Backend {
       kill(-pid, SIGKILL);
       return finish(job, JobState::kTimeout, -1, "time limit reached");
     }
-    std::string exitText = readFile(job.workdir + "/exit");
+    std::string exitText = readFile(dir_ + "/" + job.id + ".exit");
     if (!exitText.empty()) {
       int code = std::atoi(exitText.c_str());
       return finish(job, job.cancelRequested ? JobState::kCancelled : code == 0 ? JobState::kCompleted : JobState::kFailed,
@@ -224,7 +250,8 @@ class SlurmBackend : public Backend {
     if (job.memory) cmd += " --mem " + std::to_string((job.memory + (1 << 20) - 1) >> 20) + "M";
     if (job.timeLimit) cmd += " --time " + std::to_string((job.timeLimit + 59) / 60);
     if (job.gpus) cmd += " --gres gpu:" + std::to_string(job.gpus);
-    if (geteuid() == 0 && pw->pw_uid != 0) cmd += " --uid " + shellQuote(job.account);
+    if (geteuid() == 0 && pw->pw_uid != 0)
+      cmd += " --uid " + shellQuote(job.account) + " --gid " + std::to_string(pw->pw_gid);
     std::string exports = "ALL,CDNS_JOB_ID=" + job.id;
     for (const auto& [k, v] : job.env) exports += "," + k + "=" + v;
     cmd += " --export " + shellQuote(exports);

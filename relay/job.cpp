@@ -2,6 +2,7 @@
 #include "relay/job.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -110,6 +111,7 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
     ::close(tfd);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) return makeError(path + ": " + std::strerror(errno));
+  chmod(path.c_str(), 0600);  // it holds every job's command, environment and files
   s->fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (s->fd_ < 0) return makeError(path + ": " + std::strerror(errno));
   return s;

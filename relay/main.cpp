@@ -1,4 +1,5 @@
 // cdns-relay: the job adapter in front of a center's scheduler.
+#include <arpa/inet.h>
 #include <openssl/rand.h>
 #include <uv.h>
 
@@ -107,7 +108,16 @@ int main(int argc, char** argv) {
   std::vector<uint8_t> key;
   try {
     cfg = relay::loadConfig(configFile);
-    if (!listen.empty()) cfg.listen = listen;
+    if (!listen.empty()) {
+      cfg.listen = listen;
+      auto a = net::parseHostPort(listen);
+      if (!a) throw ConfigError("--listen", a.error().message);
+      bool loopback = a->ss_family == AF_INET
+                          ? (ntohl(reinterpret_cast<sockaddr_in*>(&*a)->sin_addr.s_addr) >> 24) == 127
+                          : IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<sockaddr_in6*>(&*a)->sin6_addr);
+      if (!loopback && cfg.tlsCert.empty())
+        throw ConfigError("--listen", "plain HTTP is allowed only on loopback; configure \"tls\" to listen on " + listen);
+    }
     auto k = relay::loadKeyFile(cfg.keyFile);
     if (!k) throw ConfigError("/key_file", k.error().message);
     key = *k;

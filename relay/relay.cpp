@@ -192,6 +192,7 @@ http::Response Relay::handle(const http::Request& req) {
     if (!claims) return error(401, claims.error().message);
     if (!c_.users.count(claims->user)) return error(403, "user \"" + claims->user + "\" has no account at this center");
     std::string rest = req.path.substr(8);
+    if (!rest.empty() && rest[0] != '/') return error(404, "no such endpoint: " + req.path);
     if (rest.empty() || rest == "/") {
       if (req.method == "POST") return submit(req, claims->user);
       if (req.method == "GET") return list(req, claims->user);
@@ -256,8 +257,8 @@ http::Response Relay::submit(const http::Request& req, const std::string& user) 
         return error(400, "unknown resource \"" + it.key() + "\" (cpus, gpus, memory, time_limit)");
     auto count = [&](const char* k, uint32_t& out) {
       if (!r.contains(k)) return true;
-      if (!r[k].is_number_unsigned()) return false;
-      out = r[k].get<uint32_t>();
+      if (!r[k].is_number_unsigned() || r[k].get<uint64_t>() > 0xFFFFFFFFULL) return false;
+      out = static_cast<uint32_t>(r[k].get<uint64_t>());
       return true;
     };
     if (!count("cpus", job.cpus) || job.cpus == 0) return error(400, "\"resources/cpus\" must be a positive integer");
@@ -287,6 +288,9 @@ http::Response Relay::submit(const http::Request& req, const std::string& user) 
   job.submitted = now();
   // Write-ahead: the job is in the table before it exists anywhere else.
   if (auto st = store_->put(job); !st) return error(500, "cannot record the job: " + st.error().message);
+  for (const auto& [name, content] : job.files)
+    if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+      return error(400, "files: bad file name \"" + name + "\"");
   if (auto st = backend_->submit(job); !st) {
     job.state = JobState::kFailed;
     job.reason = st.error().message;
