@@ -78,24 +78,8 @@ bool readSection(WireReader& r, uint16_t count, std::vector<Rr>& out) {
   return true;
 }
 
-uint32_t soaSerial(const std::string& rd) {
-  size_t off = 0;
-  for (int n = 0; n < 2; ++n) {
-    while (off < rd.size() && rd[off] != 0) off += static_cast<uint8_t>(rd[off]) + 1;
-    ++off;
-  }
-  return off + 4 <= rd.size() ? dns::get32(reinterpret_cast<const uint8_t*>(rd.data() + off)) : 0;
-}
-
-std::string withSerial(std::string rd, uint32_t serial) {
-  size_t off = 0;
-  for (int n = 0; n < 2; ++n) {
-    while (off < rd.size() && rd[off] != 0) off += static_cast<uint8_t>(rd[off]) + 1;
-    ++off;
-  }
-  if (off + 4 <= rd.size()) dns::put32(reinterpret_cast<uint8_t*>(rd.data() + off), serial);
-  return rd;
-}
+uint32_t soaSerial(const std::string& rd) { return dns::soaField(rd, 0); }
+std::string withSerial(std::string rd, uint32_t serial) { return dns::withSoaSerial(std::move(rd), serial); }
 
 // The working state of one update: the zone's RRsets for the names it touches.
 class Working {

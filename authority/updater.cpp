@@ -250,13 +250,7 @@ bool Updater::expireLeases(uint64_t t, std::map<std::string, std::vector<Changes
       uint32_t next = c.from + 1;
       if (next == 0) next = 1;
       Record newSoa = oldSoa;
-      // Serial at a fixed offset after the two names.
-      size_t off = 0;
-      for (int k = 0; k < 2; ++k) {
-        while (off < newSoa.rdata.size() && newSoa.rdata[off] != 0) off += static_cast<uint8_t>(newSoa.rdata[off]) + 1;
-        ++off;
-      }
-      dns::put32(reinterpret_cast<uint8_t*>(newSoa.rdata.data() + off), next);
+      newSoa.rdata = dns::withSoaSerial(newSoa.rdata, next);
       removed.insert(removed.begin(), oldSoa);
       c.removed = removed;
       c.added = {newSoa};

@@ -22,16 +22,7 @@ void sortRRsets(Node& n) {
 
 }  // namespace
 
-uint32_t Zone::serial() const {
-  // SOA rdata: mname, rname, then serial (RFC 1035 §3.3.13).
-  const std::string& rd = soa().rdata[0];
-  size_t off = 0;
-  for (int n = 0; n < 2; ++n) {
-    while (off < rd.size() && rd[off] != 0) off += static_cast<uint8_t>(rd[off]) + 1;
-    ++off;
-  }
-  return off + 4 <= rd.size() ? dns::get32(reinterpret_cast<const uint8_t*>(rd.data() + off)) : 0;
-}
+uint32_t Zone::serial() const { return dns::soaField(soa().rdata[0], 0); }
 
 size_t Zone::nodeCount() const {
   size_t n = base_->size();

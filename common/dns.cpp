@@ -131,6 +131,26 @@ std::string nameToText(std::string_view wire) {
   return out;
 }
 
+static size_t soaFieldsOffset(std::string_view rd) {
+  size_t off = 0;
+  for (int n = 0; n < 2; ++n) {
+    while (off < rd.size() && rd[off] != 0) off += static_cast<uint8_t>(rd[off]) + 1u;
+    ++off;
+  }
+  return off;
+}
+
+uint32_t soaField(std::string_view rd, int field, uint32_t fallback) {
+  size_t off = soaFieldsOffset(rd) + 4u * static_cast<size_t>(field);
+  return off + 4 <= rd.size() ? get32(reinterpret_cast<const uint8_t*>(rd.data() + off)) : fallback;
+}
+
+std::string withSoaSerial(std::string rd, uint32_t serial) {
+  size_t off = soaFieldsOffset(rd);
+  if (off + 4 <= rd.size()) put32(reinterpret_cast<uint8_t*>(rd.data() + off), serial);
+  return rd;
+}
+
 std::string typeToText(uint16_t type) {
   char* s = ldns_rr_type2str(static_cast<ldns_rr_type>(type));
   std::string out = s ? s : "TYPE" + std::to_string(type);

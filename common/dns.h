@@ -79,6 +79,12 @@ int labelCount(std::string_view name);
 /// The name without its first label ("" for the root).
 std::string_view parentName(std::string_view name);
 
+/// The 32-bit fields after the two names of SOA rdata (RFC 1035 §3.3.13): 0 serial, 1 refresh,
+/// 2 retry, 3 expire, 4 minimum. `fallback` when the rdata is too short.
+uint32_t soaField(std::string_view rdata, int field, uint32_t fallback = 0);
+/// SOA rdata with its serial replaced.
+std::string withSoaSerial(std::string rdata, uint32_t serial);
+
 /// Presentation form "sz1.gba.example." -> wire; errors name the problem.
 Result<std::string> nameFromText(std::string_view text);
 /// Wire -> presentation form ("." for the root), with RFC 1035 escapes.

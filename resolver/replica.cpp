@@ -23,23 +23,8 @@ namespace {
 
 uint64_t now() { return static_cast<uint64_t>(time(nullptr)); }
 
-uint32_t soaSerial(const std::string& rd) {
-  size_t off = 0;
-  for (int n = 0; n < 2; ++n) {
-    while (off < rd.size() && rd[off] != 0) off += static_cast<uint8_t>(rd[off]) + 1;
-    ++off;
-  }
-  return off + 4 <= rd.size() ? dns::get32(reinterpret_cast<const uint8_t*>(rd.data() + off)) : 0;
-}
-
-uint32_t soaRefresh(const std::string& rd) {
-  size_t off = 0;
-  for (int n = 0; n < 2; ++n) {
-    while (off < rd.size() && rd[off] != 0) off += static_cast<uint8_t>(rd[off]) + 1;
-    ++off;
-  }
-  return off + 8 <= rd.size() ? dns::get32(reinterpret_cast<const uint8_t*>(rd.data() + off + 4)) : 3600;
-}
+uint32_t soaSerial(const std::string& rd) { return dns::soaField(rd, 0); }
+uint32_t soaRefresh(const std::string& rd) { return dns::soaField(rd, 1, 3600); }
 
 bool readExact(int fd, uint8_t* p, size_t n) {
   size_t got = 0;
