@@ -1,6 +1,8 @@
 // HTTP/1.1 server on libuv: parsing, keep-alive, pipelining, limits, TLS over memory BIOs.
 #include "common/http_server.h"
 
+#include "common/net.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -795,18 +797,7 @@ Result<sockaddr_storage> parseHostPort(const std::string& hostPort) {
 }
 
 std::string formatAddress(const sockaddr* sa) {
-  char buf[INET6_ADDRSTRLEN] = "";
-  if (sa->sa_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
-    inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
-    return std::string(buf) + ":" + std::to_string(ntohs(in->sin_port));
-  }
-  if (sa->sa_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
-    inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
-    return "[" + std::string(buf) + "]:" + std::to_string(ntohs(in6->sin6_port));
-  }
-  return "?";
+  return sa->sa_family == AF_INET || sa->sa_family == AF_INET6 ? net::formatAddr(sa) : "?";
 }
 
 std::string_view reasonPhrase(int status) {
