@@ -1,5 +1,6 @@
 // cdns-resolver: compute-aware answers from live replicas of the compute zones.
 // So far it answers service names and the compute zones; forwarding other names comes next.
+#include <unistd.h>
 #include <uv.h>
 
 #include <csignal>
@@ -169,20 +170,41 @@ int main(int argc, char** argv) {
     std::cerr << "cdns-resolver: " << addr.error().message << "\n";
     return 2;
   }
+  // UDP and TCP on the same port; with port 0 the UDP socket picks it, and a clash on TCP means
+  // trying another.
+  int udpFd = -1, tcpFd = -1;
+  for (int attempt = 0; attempt < 20 && tcpFd < 0; ++attempt) {
+    sockaddr_storage a = *addr;
+    auto u = net::bindSocket(a, SOCK_DGRAM, false);
+    if (!u) {
+      std::cerr << "cdns-resolver: " << u.error().message << "\n";
+      return 1;
+    }
+    sockaddr_storage bound{};
+    socklen_t blen = sizeof bound;
+    getsockname(*u, reinterpret_cast<sockaddr*>(&bound), &blen);
+    net::setPort(a, net::portOf(reinterpret_cast<sockaddr*>(&bound)));
+    auto t = net::bindSocket(a, SOCK_STREAM, false);
+    if (!t) {
+      close(*u);
+      if (net::portOf(reinterpret_cast<sockaddr*>(&*addr)) != 0) {
+        std::cerr << "cdns-resolver: " << t.error().message << "\n";
+        return 1;
+      }
+      continue;
+    }
+    udpFd = *u;
+    tcpFd = *t;
+    *addr = a;
+  }
+  if (tcpFd < 0) {
+    std::cerr << "cdns-resolver: no port free for both UDP and TCP\n";
+    return 1;
+  }
   uv_udp_init(loop, &st.udp);
-  if (uv_udp_bind(&st.udp, reinterpret_cast<sockaddr*>(&*addr), 0) != 0) {
-    std::cerr << "cdns-resolver: cannot bind " << listens[0] << "\n";
-    return 1;
-  }
-  sockaddr_storage bound{};
-  int blen = sizeof bound;
-  uv_udp_getsockname(&st.udp, reinterpret_cast<sockaddr*>(&bound), &blen);
-  net::setPort(*addr, net::portOf(reinterpret_cast<sockaddr*>(&bound)));
+  uv_udp_open(&st.udp, udpFd);
   uv_tcp_init(loop, &st.tcp);
-  if (uv_tcp_bind(&st.tcp, reinterpret_cast<sockaddr*>(&*addr), 0) != 0) {
-    std::cerr << "cdns-resolver: cannot bind TCP " << net::formatAddr(reinterpret_cast<sockaddr*>(&*addr)) << "\n";
-    return 1;
-  }
+  uv_tcp_open(&st.tcp, tcpFd);
   uv_udp_recv_start(
       &st.udp, [](uv_handle_t*, size_t, uv_buf_t* b) { *b = uv_buf_init(gState->recvBuf, sizeof gState->recvBuf); },
       [](uv_udp_t* h, ssize_t n, const uv_buf_t* b, const sockaddr* from, unsigned) {
@@ -193,7 +215,7 @@ int main(int argc, char** argv) {
         uv_buf_t ob = uv_buf_init(reinterpret_cast<char*>(gState->out.data()), static_cast<unsigned>(len));
         uv_udp_try_send(h, &ob, 1, from);
       });
-  uv_listen(reinterpret_cast<uv_stream_t*>(&st.tcp), 128, [](uv_stream_t* server, int status) {
+  int listening = uv_listen(reinterpret_cast<uv_stream_t*>(&st.tcp), 128, [](uv_stream_t* server, int status) {
     if (status < 0) return;
     auto* c = new Conn();
     uv_tcp_init(server->loop, &c->h);
@@ -232,6 +254,10 @@ int main(int argc, char** argv) {
           }
         });
   });
+  if (listening != 0) {
+    std::cerr << "cdns-resolver: cannot listen on TCP: " << uv_strerror(listening) << "\n";
+    return 1;
+  }
   std::string host = net::formatHost(reinterpret_cast<sockaddr*>(&*addr));
   std::string port = std::to_string(net::portOf(reinterpret_cast<sockaddr*>(&*addr)));
   ready = "udp " + host + " " + port + "\ntcp " + host + " " + port + "\n" + ready;
