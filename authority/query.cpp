@@ -321,12 +321,7 @@ Outcome processQuery(const uint8_t* msg, size_t len, uint8_t* out, size_t cap, T
   if (limit > cap) limit = cap;
   MessageWriter w(out, cap);
   w.setLimit(limit - (q.hasEdns ? 11 : 0));
-  uint8_t hdr[dns::kHeaderSize] = {};
-  std::memcpy(hdr, msg, 2);
-  dns::put16(hdr + 4, 1);
-  w.raw(hdr, sizeof hdr);
-  w.raw(msg + dns::kHeaderSize, q.questionEnd - dns::kHeaderSize);
-  w.remember(dns::kHeaderSize, q.qnameLen);
+  w.beginResponse(msg, q.questionEnd, q.qnameLen);
   auto afterQuestion = w.mark();
 
   Answer a{w, q, *zone};

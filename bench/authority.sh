@@ -64,68 +64,19 @@ RRCONV_BIN=$BUILD_DIR/rrtypes/cdns-rrconv
 
 [ -f authority/main.cpp ] && [ -f CMakeLists.txt ] || { echo "run this from the repository root" >&2; exit 2; }
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 need=(dnsperf kdig getconf awk)
 for s in $SERVERS; do
   case "$s" in knot) need+=(knotd) ;; nsd) need+=(nsd nsd-checkconf) ;; esac
 done
 [ "$PIN" = 1 ] && need+=(taskset)
-for t in "${need[@]}"; do command -v "$t" >/dev/null 2>&1 || die "$t is not installed"; done
-if command -v ss >/dev/null 2>&1; then HAVE_SS=1; else HAVE_SS=0; fi
-
-# ---------------------------------------------------------------- work and results dirs, cleanup
-WORK=$(mktemp -d -t cdns-bench.XXXXXX) || die "mktemp failed"
-if [ -z "$OUT" ]; then
-  OUT=$(mktemp -d -t cdns-bench-results.XXXXXX) || die "mktemp failed"
-fi
-mkdir -p "$OUT/raw" "$OUT/logs" || die "cannot create $OUT"
-OUT=$(cd "$OUT" && pwd)
-
-SERVER_PIDS=()  # every server started (each leads its own process group)
-
-stop_server() {  # PID: SIGTERM the server's process group, wait up to 10 s, then SIGKILL
-  local pid=$1 _
-  [ -n "$pid" ] || return 0
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-  local keep=() p
-  for p in "${SERVER_PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
-  SERVER_PIDS=("${keep[@]}")
-}
-
-cleanup() {
-  local rc=$? p
-  trap - EXIT INT TERM HUP
-  for p in "${SERVER_PIDS[@]}"; do stop_server "$p"; done
-  rm -rf "$WORK"
-  [ $rc -ne 0 ] && log "stopped (status $rc); partial results in $OUT"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+require_tools "${need[@]}"
+bench_dirs cdns-bench
 
 # ---------------------------------------------------------------- build
-if [ "$BUILD" = 1 ]; then
-  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-    log "configuring $BUILD_DIR"
-    cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCDNS_TESTS=OFF >"$OUT/logs/build.log" 2>&1 \
-      || die "cmake configure failed (see $OUT/logs/build.log)"
-  fi
-  log "building cdns-authority and cdns-rrconv (release)"
-  cmake --build "$BUILD_DIR" -j2 --target cdns-authority cdns-rrconv >>"$OUT/logs/build.log" 2>&1 \
-    || die "build failed (see $OUT/logs/build.log)"
-fi
+if [ "$BUILD" = 1 ]; then build_release cdns-authority cdns-rrconv; fi
 [ -x "$CDNS_BIN" ] && [ -x "$RRCONV_BIN" ] || die "missing $CDNS_BIN or $RRCONV_BIN"
 
 # ---------------------------------------------------------------- zone and queries
@@ -205,29 +156,6 @@ gen_queries "$QUERIES"
 sed 's/^/  /' "$OUT/workload.txt" >&2
 
 # ---------------------------------------------------------------- process helpers
-tree_pids() {  # PID: the PID and its descendants
-  ps -e -o pid=,ppid= | awk -v root="$1" '
-    { par[$1] = $2; ids[NR] = $1 }
-    END {
-      inn[root] = 1; print root
-      for (round = 0; round < 8; round++) {
-        grew = 0
-        for (k in ids) { p = ids[k]; if (!(p in inn) && (par[p] in inn)) { inn[p] = 1; print p; grew = 1 } }
-        if (!grew) break
-      }
-    }'
-}
-
-tree_ticks() {  # PID: user+system CPU clock ticks of the process tree (all threads)
-  local t=0 p s stat
-  for p in $(tree_pids "$1"); do
-    s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    read -r -a stat <<<"${s##*) }"  # fields from 3 (state) on: utime is 14, stime 15
-    t=$((t + stat[11] + stat[12]))
-  done
-  echo "$t"
-}
-
 tree_mem_kib() {  # PID: "RSS PSS" in KiB, summed over the process tree
   local rss=0 pss=0 p v
   for p in $(tree_pids "$1"); do
@@ -242,23 +170,6 @@ tree_affinity() {  # PID: distinct CPU lists allowed to the tree's threads
   for p in $(tree_pids "$1"); do
     for t in /proc/"$p"/task/*; do awk '/^Cpus_allowed_list:/ {print $2}' "$t/status" 2>/dev/null; done
   done | sort -u | paste -sd' '
-}
-
-port_in_use() {
-  if [ "$HAVE_SS" = 1 ]; then
-    ss -Htuln 2>/dev/null | awk -v p=":$1" 'substr($5, length($5) - length(p) + 1) == p { f = 1 } END { exit !f }'
-  else
-    return 1
-  fi
-}
-
-free_port() {
-  local _ p
-  for _ in $(seq 1 100); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-    port_in_use "$p" || { echo "$p"; return 0; }
-  done
-  return 1
 }
 
 now_ms() { date +%s%3N; }

@@ -84,67 +84,20 @@ SETTLE_S=2  # pause before each run
 
 [ -f authority/main.cpp ] && [ -f bench/updload.cpp ] || { echo "run this from the repository root" >&2; exit 2; }
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 need=(kdig getconf awk sort base64 g++ pkg-config)
 case " $SERVERS " in *" knot "*) need+=(knotd knotc) ;; esac
 need+=(knotd)  # the secondary of the propagation test is always Knot
-for t in "${need[@]}"; do command -v "$t" >/dev/null 2>&1 || die "$t is not installed"; done
-HAVE_SS=0; command -v ss >/dev/null 2>&1 && HAVE_SS=1
+require_tools "${need[@]}"
 HAVE_CURL=0; command -v curl >/dev/null 2>&1 && HAVE_CURL=1
 command -v strace >/dev/null 2>&1 || STRACE=0
-
-# ---------------------------------------------------------------- work and results dirs, cleanup
-WORK=$(mktemp -d -t cdns-upd.XXXXXX) || die "mktemp failed"
-if [ -z "$OUT" ]; then
-  OUT=$(mktemp -d -t cdns-upd-results.XXXXXX) || die "mktemp failed"
-fi
-mkdir -p "$OUT/raw" "$OUT/logs" || die "cannot create $OUT"
-OUT=$(cd "$OUT" && pwd)
-
-SERVER_PIDS=()  # every server started (each leads its own process group)
-
-stop_server() {  # PID [KILL]: SIGTERM (or SIGKILL) the server's process group, wait up to 10 s
-  local pid=$1 sig=${2:-TERM} _
-  [ -n "$pid" ] || return 0
-  kill "-$sig" -- "-$pid" 2>/dev/null || kill "-$sig" "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  fi
-  { wait "$pid"; } 2>/dev/null || true
-  local keep=() p
-  for p in "${SERVER_PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
-  SERVER_PIDS=("${keep[@]}")
-}
-
-cleanup() {
-  local rc=$? p
-  trap - EXIT INT TERM HUP
-  for p in "${SERVER_PIDS[@]}"; do stop_server "$p"; done
-  rm -rf "$WORK"
-  [ $rc -ne 0 ] && log "stopped (status $rc); partial results in $OUT"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+bench_dirs cdns-upd
 
 # ---------------------------------------------------------------- build
 if [ "$BUILD" = 1 ]; then
-  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-    log "configuring $BUILD_DIR"
-    cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCDNS_TESTS=OFF >"$OUT/logs/build.log" 2>&1 \
-      || die "cmake configure failed (see $OUT/logs/build.log)"
-  fi
-  log "building cdns-authority and the TSIG library (release)"
-  cmake --build "$BUILD_DIR" -j2 --target cdns-authority cdns-rrconv cdns_tsig cdns_common >>"$OUT/logs/build.log" 2>&1 \
-    || die "build failed (see $OUT/logs/build.log)"
+  build_release cdns-authority cdns-rrconv cdns_tsig cdns_common
   LIBS=("$BUILD_DIR/common/libcdns_tsig.a" "$BUILD_DIR/common/libcdns_common.a")
   stale=0
   [ -x "$LOADGEN" ] || stale=1
@@ -180,46 +133,6 @@ SECRET=$(head -c 32 /dev/urandom | base64)
 KEYSPEC="hmac-sha256:$KEY_NAME:$SECRET"
 
 # ---------------------------------------------------------------- helpers
-tree_pids() {  # PID: the PID and its descendants
-  ps -e -o pid=,ppid= | awk -v root="$1" '
-    { par[$1] = $2; ids[NR] = $1 }
-    END {
-      inn[root] = 1; print root
-      for (round = 0; round < 8; round++) {
-        grew = 0
-        for (k in ids) { p = ids[k]; if (!(p in inn) && (par[p] in inn)) { inn[p] = 1; print p; grew = 1 } }
-        if (!grew) break
-      }
-    }'
-}
-
-tree_ticks() {  # PID: user+system CPU clock ticks of the process tree (all threads)
-  local t=0 p s stat
-  for p in $(tree_pids "$1"); do
-    s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    read -r -a stat <<<"${s##*) }"
-    t=$((t + stat[11] + stat[12]))
-  done
-  echo "$t"
-}
-
-port_in_use() {
-  if [ "$HAVE_SS" = 1 ]; then
-    ss -Htuln 2>/dev/null | awk -v p=":$1" 'substr($5, length($5) - length(p) + 1) == p { f = 1 } END { exit !f }'
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-  fi
-}
-
-free_port() {
-  local _ p
-  for _ in $(seq 1 100); do
-    p=$((10000 + RANDOM % 22000))  # below the kernel's ephemeral range (32768+), where port-0 binds land
-    port_in_use "$p" || { echo "$p"; return 0; }
-  done
-  return 1
-}
-
 soa_serial() {  # PORT: the zone's SOA serial, empty when no answer
   kdig @127.0.0.1 -p "$1" +retry=1 +timeout=1 +norec +short "${ZONE%.}" SOA 2>/dev/null | awk 'NF >= 7 {print $3; exit}'
 }

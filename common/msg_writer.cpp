@@ -28,6 +28,15 @@ bool MessageWriter::u32(uint32_t v) {
 
 bool MessageWriter::pointer(size_t offset) { return u16(static_cast<uint16_t>(0xC000 | offset)); }
 
+bool MessageWriter::beginResponse(const uint8_t* query, size_t questionEnd, size_t qnameLen) {
+  uint8_t hdr[kHeaderSize] = {};
+  std::memcpy(hdr, query, 2);
+  put16(hdr + 4, 1);
+  if (!raw(hdr, sizeof hdr) || !raw(query + kHeaderSize, questionEnd - kHeaderSize)) return false;
+  remember(kHeaderSize, qnameLen);
+  return true;
+}
+
 void MessageWriter::remember(size_t offset, size_t len) {
   size_t i = offset;
   while (i < offset + len && buf_[i] != 0 && ntargets_ < kMaxTargets && i < 0x3FFF) {

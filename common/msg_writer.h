@@ -29,6 +29,9 @@ class MessageWriter {
   bool name(std::string_view wire, bool compress = true);
   /// Registers a name already in the buffer (the question) as a compression target.
   void remember(size_t offset, size_t len);
+  /// Starts a response to `query`: a header with its ID, QDCOUNT 1 and every other field zero,
+  /// then its question (bytes 12..questionEnd) as sent, the name remembered for compression.
+  bool beginResponse(const uint8_t* query, size_t questionEnd, size_t qnameLen);
   /// Writes a pointer to a name at `offset` (e.g. 12, the question name, case as sent).
   bool pointer(size_t offset);
 

@@ -76,6 +76,16 @@ std::string formatAddr(const sockaddr* sa) {
   return h + ":" + std::to_string(portOf(sa));
 }
 
+bool readExact(int fd, uint8_t* buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = recv(fd, buf + got, n - got, 0);
+    if (r <= 0) return false;
+    got += static_cast<size_t>(r);
+  }
+  return true;
+}
+
 Result<int> bindSocket(const sockaddr_storage& addr, int type, bool reusePort) {
   int fd = socket(addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return makeError("socket: " + std::string(std::strerror(errno)));

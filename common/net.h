@@ -22,6 +22,10 @@ uint16_t portOf(const sockaddr* sa);
 void setPort(sockaddr_storage& ss, uint16_t port);
 socklen_t addrLen(const sockaddr_storage& ss);
 
+/// Reads exactly `n` bytes from a blocking stream socket (its receive timeout applies); false on
+/// error, timeout or end of stream before `n` bytes.
+bool readExact(int fd, uint8_t* buf, size_t n);
+
 /// A non-blocking socket bound to `addr` (SOCK_DGRAM or SOCK_STREAM; streams also listen), with
 /// SO_REUSEADDR and, when `reusePort`, SO_REUSEPORT. Errors name the address and the reason.
 Result<int> bindSocket(const sockaddr_storage& addr, int type, bool reusePort);

@@ -69,22 +69,13 @@ Result<std::vector<uint8_t>> exchangeTcp(const sockaddr_storage& addr, const std
     close(fd);
     return makeError("send failed");
   }
-  auto readExact = [&](uint8_t* p, size_t n) {
-    size_t got = 0;
-    while (got < n) {
-      ssize_t r = recv(fd, p + got, n - got, 0);
-      if (r <= 0) return false;
-      got += static_cast<size_t>(r);
-    }
-    return true;
-  };
   uint8_t len[2];
-  if (!readExact(len, 2)) {
+  if (!net::readExact(fd, len, 2)) {
     close(fd);
     return makeError("no answer over TCP");
   }
   std::vector<uint8_t> out(static_cast<size_t>(len[0] << 8 | len[1]));
-  bool ok = readExact(out.data(), out.size());
+  bool ok = net::readExact(fd, out.data(), out.size());
   close(fd);
   if (!ok) return makeError("answer cut short over TCP");
   return out;

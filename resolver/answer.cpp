@@ -132,12 +132,7 @@ size_t answer(const uint8_t* msg, size_t len, uint8_t* out, size_t cap, bool udp
   dns::MessageWriter w(out, cap);
   size_t limit = udp ? (q.hasEdns ? std::max<size_t>(512, std::min<size_t>(q.ednsPayload, 1232)) : 512) : 65535;
   w.setLimit(limit - (q.hasEdns ? 11 : 0));
-  uint8_t hdr[dns::kHeaderSize] = {};
-  std::memcpy(hdr, msg, 2);
-  dns::put16(hdr + 4, 1);
-  w.raw(hdr, sizeof hdr);
-  w.raw(msg + dns::kHeaderSize, q.questionEnd - dns::kHeaderSize);
-  w.remember(dns::kHeaderSize, q.qnameLen);
+  w.beginResponse(msg, q.questionEnd, q.qnameLen);
   const authority::Zone& zone = *cz->zone;
   auto negative = [&](uint16_t rcode, const std::string& ede, const std::string& explanation) {
     const auto& soa = zone.soa();

@@ -228,18 +228,18 @@ int main(int argc, char** argv) {
         reinterpret_cast<uv_stream_t*>(&c->h),
         [](uv_handle_t*, size_t, uv_buf_t* b) { *b = uv_buf_init(gState->recvBuf, sizeof gState->recvBuf); },
         [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
-          auto* c = static_cast<Conn*>(s->data);
+          auto* conn = static_cast<Conn*>(s->data);
           if (n < 0) {
             uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
             return;
           }
-          c->in.insert(c->in.end(), b->base, b->base + n);
-          while (c->in.size() >= 2) {
-            size_t flen = dns::get16(c->in.data());
-            if (c->in.size() < flen + 2) break;
-            size_t len = resolver::answer(c->in.data() + 2, flen, gState->out.data() + 2, gState->out.size() - 2, false,
+          conn->in.insert(conn->in.end(), b->base, b->base + n);
+          while (conn->in.size() >= 2) {
+            size_t flen = dns::get16(conn->in.data());
+            if (conn->in.size() < flen + 2) break;
+            size_t len = resolver::answer(conn->in.data() + 2, flen, gState->out.data() + 2, gState->out.size() - 2, false,
                                           current(), gState->config, static_cast<uint64_t>(time(nullptr)));
-            c->in.erase(c->in.begin(), c->in.begin() + static_cast<long>(flen + 2));
+            conn->in.erase(conn->in.begin(), conn->in.begin() + static_cast<long>(flen + 2));
             if (!len) continue;
             auto* req = new uv_write_t;
             auto* data = new std::vector<uint8_t>(len + 2);

@@ -26,16 +26,6 @@ uint64_t now() { return static_cast<uint64_t>(time(nullptr)); }
 uint32_t soaSerial(const std::string& rd) { return dns::soaField(rd, 0); }
 uint32_t soaRefresh(const std::string& rd) { return dns::soaField(rd, 1, 3600); }
 
-bool readExact(int fd, uint8_t* p, size_t n) {
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = recv(fd, p + got, n - got, 0);
-    if (r <= 0) return false;
-    got += static_cast<size_t>(r);
-  }
-  return true;
-}
-
 }  // namespace
 
 Replica::Replica(ReplicaConfig config) : c_(std::move(config)) {
@@ -120,12 +110,12 @@ Result<std::vector<std::vector<uint8_t>>> Replica::xfr(const std::string& primar
   bool secondIsSoa = false;
   while (true) {
     uint8_t len[2];
-    if (!readExact(fd, len, 2)) {
+    if (!net::readExact(fd, len, 2)) {
       close(fd);
       return makeError(primary + ": transfer cut short");
     }
     std::vector<uint8_t> m(static_cast<size_t>(len[0] << 8 | len[1]));
-    if (!readExact(fd, m.data(), m.size())) {
+    if (!net::readExact(fd, m.data(), m.size())) {
       close(fd);
       return makeError(primary + ": transfer cut short");
     }

@@ -8,15 +8,9 @@
 #include <ctime>
 
 #include "common/wire.h"
+#include "rrtypes/values_detail.h"
 
 namespace cdns::rrtypes {
-// Shared with values_json.cpp.
-namespace detail {
-std::vector<std::string_view> split(std::string_view s, char sep);
-bool readModel(WireReader& r, std::string_view& model);
-bool validModel(std::string_view s);
-extern const uint64_t kPow10[10];
-}  // namespace detail
 using detail::readModel;
 using detail::split;
 using detail::validModel;

@@ -5,15 +5,9 @@
 
 #include "common/wire.h"
 #include "rrtypes/values.h"
+#include "rrtypes/values_detail.h"
 
 namespace cdns::rrtypes {
-namespace detail {
-std::vector<std::string_view> split(std::string_view s, char sep);
-bool readModel(WireReader& r, std::string_view& model);
-bool validModel(std::string_view s);
-extern const uint64_t kPow10[10];
-}  // namespace detail
-
 namespace {
 using K = ValueKind;
 using detail::kPow10;
