@@ -24,9 +24,12 @@ std::vector<Center>& centers(size_t n) {
       c.queue = i % 13;
       c.cpuFree = 64 + (i * 11) % 1024;
       c.gpuFree = (i * 7) % 16;
-      c.gpus["H200"] = {c.gpuFree, 16};
+      c.gpus.push_back({gpuModelKey("A100"), 0, 8, 7.0, "A100"});
+      c.gpus.push_back({gpuModelKey("H200"), c.gpuFree, 16, 9.0 + static_cast<double>(i % 20), "H200"});
+      c.gpuTotal = 24;
       c.cpuHour = 0.05 + static_cast<double>(i % 50) / 100.0;
-      c.gpuHour["H200"] = 9.0 + static_cast<double>(i % 20);
+      c.cpuTotal = 2048;
+      c.id = static_cast<uint32_t>(i);
     }
   }
   return v;
@@ -37,7 +40,7 @@ void decide(benchmark::State& state, bool explain) {
   auto& cs = centers(n);
   static Endpoint ep{"", "infer.example.", "", {}};
   std::vector<Candidate> cands;
-  for (const auto& c : cs) cands.push_back(Candidate{&c, &ep, 0});
+  for (const auto& c : cs) cands.push_back(Candidate{&c, &ep});
   PolicyRegistry reg;
   registerBuiltinPolicies(reg);
   auto chain = Chain::fromJson(nlohmann::json::parse(R"({"policies": [{"name": "fits"}, {"name": "fresh", "max_age": 60},
@@ -45,9 +48,11 @@ void decide(benchmark::State& state, bool explain) {
                                reg);
   auto req = Requirements::parse({{"gpu", "H200:2"}});
   req->now = 1795843210;
+  std::vector<Candidate> buffer;
   for (auto _ : state) {
     Explanation why;
-    auto d = (*chain)->decide(*req, cands, explain ? &why : nullptr);
+    buffer.assign(cands.begin(), cands.end());  // as Index::candidates fills the answerer's buffer
+    auto d = (*chain)->decide(*req, buffer, explain ? &why : nullptr);
     benchmark::DoNotOptimize(d);
   }
   state.SetItemsProcessed(state.iterations());

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <unordered_set>
 
 #include "common/log.h"
@@ -241,7 +242,7 @@ void closeOwnedTcp(uv_tcp_t* h);  // h->data is the Server::Impl; frees h, then 
 
 class Server::Impl {
  public:
-  Impl(uv_loop_t* loop, Handler handler, ServerOptions opts)
+  Impl(uv_loop_t* loop, AsyncHandler handler, ServerOptions opts)
       : loop_(loop), handler_(std::move(handler)), opts_(std::move(opts)) {}
   ~Impl() {
     if (ctx_) SSL_CTX_free(ctx_);
@@ -256,7 +257,7 @@ class Server::Impl {
   }
 
   uv_loop_t* loop_;
-  Handler handler_;
+  AsyncHandler handler_;
   ServerOptions opts_;
   SSL_CTX* ctx_ = nullptr;
   std::vector<uv_tcp_t*> listeners_;
@@ -315,6 +316,7 @@ class Connection {
   void closeNow() {
     if (closed_) return;
     closed_ = true;
+    *alive_ = false;  // a late answer of an asynchronous handler is dropped
     impl_->conns_.erase(this);
     if (impl_->conns_.size() < impl_->opts_.maxConnections) impl_->saturationLogged_ = false;
     auto onClosed = [](uv_handle_t* h) {
@@ -371,7 +373,7 @@ class Connection {
       in_.append(data, n);
     }
     processInput();
-    if (peerEof_ && !paused_) finish();
+    if (peerEof_ && !paused_ && !awaiting_) finish();
   }
 
   void onEof(int err) {
@@ -380,7 +382,7 @@ class Connection {
     if (err != UV_EOF || lingering_) return closeNow();
     peerEof_ = true;  // answer what was asked, then close
     stopReading();
-    finish();
+    if (!awaiting_) finish();  // else once the answer is queued
   }
 
   // Decrypts `data` into in_. False when there is nothing (more) to process.
@@ -444,7 +446,7 @@ class Connection {
 
   void processInput() {
     const ServerOptions& o = impl_->opts_;
-    while (!closed_ && !finishing_) {
+    while (!closed_ && !finishing_ && !awaiting_) {
       if (pendingBytes_ > kHighWaterBytes) {  // the client is not reading: stop reading it
         paused_ = true;
         stopReading();
@@ -504,14 +506,21 @@ class Connection {
     }
   }
 
+  // Hands the request to the handler; no further request is read until it has answered.
   void dispatch() {
-    Response resp;
+    awaiting_ = true;
+    inDispatch_ = true;
+    auto answered = std::make_shared<bool>(false);
+    std::shared_ptr<bool> alive = alive_;
+    Responder respond = [this, alive, answered](Response resp) {
+      if (*answered || !*alive) return;
+      *answered = true;
+      answer(std::move(resp), nullptr, "");
+    };
     const char* failure = nullptr;
     std::string what;
     try {
-      resp = impl_->handler_(cur_);
-      if (resp.status < 200 || resp.status > 999) failure = "handler returned a bad status";
-      what = std::to_string(resp.status);
+      impl_->handler_(cur_, respond);
     } catch (const std::exception& e) {
       failure = "handler threw";
       what = e.what();
@@ -519,11 +528,40 @@ class Connection {
       failure = "handler threw";
       what = "unknown exception";
     }
+    inDispatch_ = false;
+    if (failure && !*answered && *alive) {
+      *answered = true;
+      answer(Response{}, failure, what);
+    }
+    if (awaiting_ && !closed_) stopReading();  // until the answer: nothing more is buffered
+  }
+
+  void answer(Response resp, const char* failure, const std::string& thrown) {
+    std::string what = thrown;
+    if (!failure && (resp.status < 200 || resp.status > 999)) {
+      failure = "handler returned a bad status";
+      what = std::to_string(resp.status);
+    }
     if (failure) {
       log::error("http").msg(failure).kv("peer", peer_).kv("target", cur_.target).kv("error", what);
       resp = plainResponse(500, "500 Internal Server Error\n");
     }
+    awaiting_ = false;
     if (closed_) return;  // the handler closed the server
+    if (!inDispatch_) {  // a late answer: carry on with this connection afterwards
+      send(resp);
+      if (closed_ || finishing_) return;
+      processInput();
+      if (!awaiting_ && !closed_ && !finishing_) {
+        if (peerEof_ && !paused_) finish();
+        else if (!paused_) startReading();
+      }
+      return;
+    }
+    send(resp);
+  }
+
+  void send(const Response& resp) {
     bool close = !info_.keepAlive;
     for (const auto& [name, value] : resp.headers)
       close = close || (iequals(name, "connection") && hasToken(value, "close"));
@@ -584,8 +622,8 @@ class Connection {
     if (paused_ && !finishing_ && pendingBytes_ <= kLowWaterBytes) {
       paused_ = false;
       processInput();
-      if (!paused_ && peerEof_) finish();
-      if (!paused_) startReading();
+      if (!paused_ && !awaiting_ && peerEof_) finish();
+      if (!paused_ && !awaiting_) startReading();
     }
   }
 
@@ -634,6 +672,9 @@ class Connection {
   bool lingering_ = false;  // FIN sent; discarding input until EOF or kLingerMs
   bool tlsFailed_ = false;
   bool closed_ = false;  // uv_close called
+  bool awaiting_ = false;    // the handler has not answered the current request yet
+  bool inDispatch_ = false;  // inside the handler call
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once closed
 };
 
 void closeOwnedTcp(uv_tcp_t* h) {
@@ -707,8 +748,15 @@ const std::string* Request::header(std::string_view name) const {
   return nullptr;
 }
 
-Server::Server(uv_loop_t* loop, Handler handler, ServerOptions opts)
+Server::Server(uv_loop_t* loop, AsyncHandler handler, ServerOptions opts)
     : impl_(new Impl(loop, std::move(handler), std::move(opts))) {}
+
+Server::Server(uv_loop_t* loop, Handler handler, ServerOptions opts)
+    : Server(loop,
+             AsyncHandler([h = std::move(handler)](const Request& req, Responder respond) {
+               respond(h(req));
+             }),
+             std::move(opts)) {}
 
 Server::~Server() {
   impl_->close();

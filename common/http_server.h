@@ -46,6 +46,16 @@ struct Response {
 /// not block. An exception becomes a 500 response and a log::error("http") line.
 using Handler = std::function<Response(const Request&)>;
 
+/// Sends the answer to one request. Call it once, on the loop thread, inside the handler or
+/// later (after work done elsewhere); a call after the connection has closed does nothing.
+using Responder = std::function<void(Response)>;
+
+/// A handler that may answer later: it must not block either, but may hand the work to another
+/// thread and call `respond` from the loop once it is done. Until then the connection reads no
+/// further request (responses stay in request order); the idle timeout still applies. An
+/// exception before `respond` was called becomes a 500 response, as with Handler.
+using AsyncHandler = std::function<void(const Request&, Responder respond)>;
+
 struct ServerOptions {
   size_t maxHeaderBytes = 16384;  // request line + headers; over it -> 431 (414 for the line)
   size_t maxBodyBytes = 1 << 20;  // Content-Length over it -> 413
@@ -65,6 +75,8 @@ class Server {
  public:
   /// Does not listen yet. Any thread, before the loop runs.
   Server(uv_loop_t* loop, Handler handler, ServerOptions opts = {});
+  /// The same with a handler that may answer later.
+  Server(uv_loop_t* loop, AsyncHandler handler, ServerOptions opts = {});
   /// Closes (see close()). Handles still closing are freed by the loop when it next runs, so run
   /// the loop to completion after destroying a server that was listening. Loop thread only.
   ~Server();

@@ -98,23 +98,45 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
     }
     if (bad) log::warn("relay.store").kv("file", path).kv("skipped_lines", bad).msg("ignored incomplete records");
   }
-  // Compact: rewrite one line per job, atomically, then append from there.
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    for (const auto& [id, job] : s->jobs_) out << job.toJson(true).dump() << "\n";
-    if (!out) return makeError(tmp + ": cannot write");
-  }
-  int tfd = ::open(tmp.c_str(), O_RDONLY);
-  if (tfd >= 0) {
-    fsync(tfd);
-    ::close(tfd);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return makeError(path + ": " + std::strerror(errno));
-  chmod(path.c_str(), 0600);  // it holds every job's command, environment and files
-  s->fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (s->fd_ < 0) return makeError(path + ": " + std::strerror(errno));
+  if (auto st = s->compact([](const Job&) { return true; }); !st) return st.error();
   return s;
+}
+
+Result<std::vector<std::string>> JobStore::compact(const std::function<bool(const Job&)>& keep) {
+  std::vector<std::string> dropped;
+  std::string tmp = path_ + ".tmp";
+  std::string text;
+  for (const auto& [id, job] : jobs_) {
+    if (keep(job)) text += job.toJson(true).dump() + "\n";
+    else dropped.push_back(id);
+  }
+  // It holds every job's command, environment and files: readable by the relay only.
+  int tfd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (tfd < 0) return makeError(tmp + ": " + std::strerror(errno));
+  fchmod(tfd, 0600);
+  bool ok = ::write(tfd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(tfd) == 0;
+  ::close(tfd);
+  if (!ok) {
+    std::remove(tmp.c_str());
+    return makeError(tmp + ": cannot write");
+  }
+  int nfd = ::open(tmp.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (nfd < 0) return makeError(tmp + ": " + std::strerror(errno));
+  if (std::rename(tmp.c_str(), path_.c_str()) != 0) {
+    ::close(nfd);
+    return makeError(path_ + ": " + std::strerror(errno));
+  }
+  auto slash = path_.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
+  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    fsync(dfd);  // the rename itself survives a crash
+    ::close(dfd);
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = nfd;
+  appended_ = 0;
+  for (const auto& id : dropped) jobs_.erase(id);
+  return dropped;
 }
 
 JobStore::~JobStore() {
@@ -125,6 +147,7 @@ Status JobStore::put(const Job& job) {
   std::string line = job.toJson(true).dump() + "\n";
   if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()) || fdatasync(fd_) != 0)
     return makeError(path_ + ": " + std::strerror(errno));
+  ++appended_;
   jobs_[job.id] = job;
   return {};
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,18 +42,27 @@ struct Job {
 };
 
 /// The job table: every change is one JSON line, appended and fsynced before the API answers.
-/// Replay keeps the last line of each job; a torn last line is ignored.
+/// Replay keeps the last line of each job; a torn last line is ignored. One thread only (the
+/// relay's loop).
 class JobStore {
  public:
+  /// Replays the table and compacts it (one line per job).
   static Result<std::unique_ptr<JobStore>> open(const std::string& path);
   ~JobStore();
   Status put(const Job& job);
   Job* find(const std::string& id);
   std::map<std::string, Job>& all() { return jobs_; }
+  /// Rewrites the table with one line per job that `keep` accepts, atomically (a temporary file,
+  /// fsynced, renamed over, the directory fsynced), and appends from there on. On failure the
+  /// table and the jobs stay as they were. Returns the ids of the jobs dropped.
+  Result<std::vector<std::string>> compact(const std::function<bool(const Job&)>& keep);
+  /// Lines appended since the table was last compacted.
+  size_t linesSinceCompaction() const { return appended_; }
 
  private:
   std::string path_;
   int fd_ = -1;
+  size_t appended_ = 0;
   std::map<std::string, Job> jobs_;
 };
 

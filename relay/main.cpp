@@ -1,11 +1,11 @@
 // cdns-relay: the job adapter in front of a center's scheduler.
-#include <arpa/inet.h>
 #include <openssl/rand.h>
 #include <uv.h>
 
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 
 #include "common/config.h"
@@ -104,23 +104,23 @@ int main(int argc, char** argv) {
     std::cerr << "cdns-relay: --config FILE is required (see --help)\n";
     return 2;
   }
-  relay::Config cfg;
-  std::vector<uint8_t> key;
-  try {
+  // The configuration, with --listen applied, and the token key; throws ConfigError.
+  auto load = [&](relay::Config& cfg, std::vector<uint8_t>& key) {
     cfg = relay::loadConfig(configFile);
     if (!listen.empty()) {
       cfg.listen = listen;
-      auto a = net::parseHostPort(listen);
-      if (!a) throw ConfigError("--listen", a.error().message);
-      bool loopback = a->ss_family == AF_INET
-                          ? (ntohl(reinterpret_cast<sockaddr_in*>(&*a)->sin_addr.s_addr) >> 24) == 127
-                          : IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<sockaddr_in6*>(&*a)->sin6_addr);
-      if (!loopback && cfg.tlsCert.empty())
+      if (auto a = net::parseHostPort(listen); !a) throw ConfigError("--listen", a.error().message);
+      if (!relay::isLoopback(listen) && cfg.tlsCert.empty())
         throw ConfigError("--listen", "plain HTTP is allowed only on loopback; configure \"tls\" to listen on " + listen);
     }
     auto k = relay::loadKeyFile(cfg.keyFile);
     if (!k) throw ConfigError("/key_file", k.error().message);
     key = *k;
+  };
+  relay::Config cfg;
+  std::vector<uint8_t> key;
+  try {
+    load(cfg, key);
   } catch (const ConfigError& e) {
     std::cerr << "cdns-relay: " << configFile << ": " << e.what() << "\n";
     return 2;
@@ -142,8 +142,14 @@ int main(int argc, char** argv) {
   std::string host = net::formatHost(reinterpret_cast<sockaddr*>(&*addr));
   log::info("relay").kv("listen", host + ":" + std::to_string(*port)).kv("tls", cfg.tlsCert.empty() ? "off" : "on").msg("ready");
   if (!readyFile.empty()) {
-    std::ofstream(readyFile + ".tmp") << (cfg.tlsCert.empty() ? "http " : "https ") << host << " " << *port << "\npid "
-                                      << getpid() << "\n";
+    std::ofstream ready(readyFile + ".tmp");
+    ready << (cfg.tlsCert.empty() ? "http " : "https ") << host << " " << *port << "\n";
+    if (r.statsPort()) {
+      auto sa = net::parseHostPort(cfg.statsListen);
+      ready << "stats " << net::formatHost(reinterpret_cast<sockaddr*>(&*sa)) << " " << r.statsPort() << "\n";
+    }
+    ready << "pid " << getpid() << "\n";
+    ready.close();
     std::rename((readyFile + ".tmp").c_str(), readyFile.c_str());
   }
   uv_signal_t term, intr;
@@ -160,6 +166,29 @@ int main(int argc, char** argv) {
   term.data = intr.data = &r;
   uv_signal_start(&term, onStop, SIGTERM);
   uv_signal_start(&intr, onStop, SIGINT);
+  // SIGHUP: reload what can change while running; a configuration that does not load is logged
+  // and the running one kept.
+  struct Reload {
+    relay::Relay* relay;
+    std::function<void(relay::Config&, std::vector<uint8_t>&)> load;
+    std::string file;
+  } reloadCtx{&r, load, configFile};
+  uv_signal_t hup;
+  uv_signal_init(&loop, &hup);
+  hup.data = &reloadCtx;
+  uv_signal_start(&hup, [](uv_signal_t* s, int) {
+    auto* ctx = static_cast<Reload*>(s->data);
+    relay::Config next;
+    std::vector<uint8_t> nextKey;
+    try {
+      ctx->load(next, nextKey);
+    } catch (const std::exception& e) {
+      log::error("relay.config").kv("file", ctx->file).kv("error", e.what())
+          .msg("reload failed; keeping the running configuration");
+      return;
+    }
+    ctx->relay->reload(next, std::move(nextKey));
+  }, SIGHUP);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
   if (!readyFile.empty()) std::remove(readyFile.c_str());

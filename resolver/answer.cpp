@@ -151,7 +151,9 @@ size_t answer(const uint8_t* msg, size_t len, uint8_t* out, size_t cap, bool udp
   auto chain = config.chains.find(chainName);
   if (chain == config.chains.end()) return negative(dns::kNoError, "no policy \"" + chainName + "\" at this resolver", "");
   Explanation why;
-  auto pick = chain->second->decide(*req, cz->index->candidates(service), opt.explain ? &why : nullptr);
+  thread_local std::vector<Candidate> cands;
+  cz->index->candidates(service, cands);
+  auto pick = chain->second->decide(*req, cands, opt.explain ? &why : nullptr);
   std::string explanation;
   if (opt.explain) {
     nlohmann::json j{{"service", service}, {"policy", chainName}, {"chain", chain->second->order()},

@@ -37,17 +37,23 @@ void summarise(Center& c) {
       c.cpuFree = cap["cpu"]["free"].get<uint64_t>();
       c.cpuTotal = cap["cpu"]["total"].get<uint64_t>();
     }
-    if (cap.contains("mem")) c.memFree = cap["mem"]["free"].get<uint64_t>();
+    if (cap.contains("mem")) {
+      c.memFree = cap["mem"]["free"].get<uint64_t>();
+      c.memTotal = cap["mem"]["total"].get<uint64_t>();
+    }
     if (cap.contains("gpu"))
       for (const auto& g : cap["gpu"]) {
-        c.gpus[g["model"].get<std::string>()] = {g["free"].get<uint64_t>(), g["total"].get<uint64_t>()};
+        auto& m = c.gpuModel(g["model"].get<std::string>());
+        m.free += g["free"].get<uint64_t>();
+        m.total += g["total"].get<uint64_t>();
         c.gpuFree += g["free"].get<uint64_t>();
+        c.gpuTotal += g["total"].get<uint64_t>();
       }
   }
   if (auto it = c.records.find("PRICE"); it != c.records.end()) {
-    c.cpuHour = num(it->second, "cpu-hour");
+    c.cpuHour = it->second.contains("cpu-hour") ? num(it->second, "cpu-hour") : -1;
     if (it->second.contains("gpu-hour"))
-      for (const auto& g : it->second["gpu-hour"]) c.gpuHour[g["model"].get<std::string>()] = g["price"].get<double>();
+      for (const auto& g : it->second["gpu-hour"]) c.gpuModel(g["model"].get<std::string>()).hourPrice = g["price"].get<double>();
   }
   if (auto it = c.records.find("ENERGY"); it != c.records.end()) {
     const auto& e = it->second;
@@ -55,9 +61,9 @@ void summarise(Center& c) {
   }
   if (auto it = c.records.find("NETQ"); it != c.records.end())
     for (const auto& n : it->second) {
-      double rtt = n.value("rtt", 1e6), bw = n.value("bw", 0.0);
-      c.links[n.value("peer", "")] = {rtt, bw};
-      c.bestRtt = std::min(c.bestRtt, rtt);
+      Center::Link l{n.value("rtt", 1e6), n.value("jitter", 0.0), n.value("loss", 0.0), n.value("bw", 0.0)};
+      c.links[n.value("peer", "")] = l;
+      c.bestRtt = std::min(c.bestRtt, l.rtt);
     }
   if (auto it = c.records.find("SITE"); it != c.records.end()) {
     c.region = it->second.value("region", "");
@@ -93,7 +99,12 @@ std::shared_ptr<const Index> Index::build(const authority::Zone& zone) {
       }
     }
   }
-  for (auto& [name, c] : idx->centers_) summarise(c);
+  for (auto& [name, c] : idx->centers_) {
+    summarise(c);
+    c.recordsJson = nlohmann::json(c.records).dump();
+    c.id = static_cast<uint32_t>(idx->byId_.size());
+    idx->byId_.push_back(&c);
+  }
   // Services: <service>.svc PTR <service>.<center>.centers (one RR per offering center).
   authority::Zone::Cursor cur2;
   while (const authority::Node* n = zone.next(cur2)) {
@@ -106,7 +117,7 @@ std::shared_ptr<const Index> Index::build(const authority::Zone& zone) {
       std::string tw = dns::lowerName(target);
       std::string center;
       if (!centerOf(dns::parentName(tw), centersWire, center) || !idx->centers_.count(center)) continue;
-      Endpoint e{center, dns::nameToText(tw), tw, {}};
+      Endpoint e{center, dns::nameToText(tw), tw, {}, idx->centers_[center].id};
       if (const authority::Node* en = zone.find(tw)) {
         for (uint16_t t : {uint16_t{dns::kA}, uint16_t{dns::kAAAA}})
           if (const authority::RRset* a = en->find(t))
@@ -122,14 +133,16 @@ std::shared_ptr<const Index> Index::build(const authority::Zone& zone) {
 
 std::vector<Candidate> Index::candidates(const std::string& service) const {
   std::vector<Candidate> out;
-  auto it = services_.find(service);
-  if (it == services_.end()) return out;
-  for (const auto& e : it->second) {
-    auto c = centers_.find(e.center);
-    if (c == centers_.end()) continue;
-    out.push_back(Candidate{&c->second, &e, 0});
-  }
+  candidates(service, out);
   return out;
+}
+
+void Index::candidates(const std::string& service, std::vector<Candidate>& out) const {
+  out.clear();
+  auto it = services_.find(service);
+  if (it == services_.end()) return;
+  out.reserve(it->second.size());
+  for (const auto& e : it->second) out.push_back(Candidate{byId_[e.centerId], &e});
 }
 
 }  // namespace cdns::resolver

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -14,29 +15,69 @@
 
 namespace cdns::resolver {
 
-/// One center, decoded from its records (SITE, CAP, PRICE, ENERGY, NETQ, DATA, TIER).
+/// A 64-bit key for a GPU model name, so that a decision compares numbers, not strings.
+inline uint64_t gpuModelKey(std::string_view model) {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char ch : model) h = (h ^ ch) * 1099511628211ULL;
+  return model.empty() ? 0 : h | 1;
+}
+
+/// One center, decoded from its records (SITE, CAP, PRICE, ENERGY, NETQ, DATA, TIER). The
+/// figures every decision reads come first, together, so that a decision over many centers
+/// touches as little memory as it can.
 struct Center {
-  std::string name;                    // "sz1"
-  std::map<std::string, nlohmann::json> records;  // type name -> decoded rdata (NETQ/DATA: arrays)
-  // The figures policies use most, pulled out once:
-  uint64_t ts = 0;                     // newest ts of its records
+  uint64_t ts = 0;  // newest ts of its records
   double load = 0;
-  uint64_t cpuFree = 0, cpuTotal = 0, memFree = 0, queue = 0;
-  std::map<std::string, std::pair<uint64_t, uint64_t>> gpus;  // model -> free, total
-  uint64_t gpuFree = 0;
+  uint64_t cpuFree = 0, cpuTotal = 0, memFree = 0, memTotal = 0, gpuFree = 0, gpuTotal = 0, queue = 0;
+  double cpuHour = -1;         // PRICE cpu-hour (-1: unknown)
+  double carbonPerWork = 1e9;  // ENERGY carbon x pue x (1 - renewable)
+  double bestRtt = 1e6;        // over all NETQ peers
+  uint32_t id = 0;             // position in the index, for per-center tables
+  struct Gpus {
+    uint64_t key = 0;  // gpuModelKey(model)
+    uint64_t free = 0, total = 0;
+    double hourPrice = -1;  // PRICE gpu-hour for this model (-1: not priced)
+    std::string model;
+  };
+  std::vector<Gpus> gpus;  // per model, from CAP and PRICE (a handful at most)
+
+  std::string name;  // "sz1"
   std::string region, jurisdiction, kind;
-  // Figures the rankers read per decision, decoded once when the index is built:
-  double cpuHour = -1;                      // PRICE cpu-hour (-1: unknown)
-  std::map<std::string, double> gpuHour;    // PRICE gpu-hour by model
-  double carbonPerWork = 1e9;               // ENERGY carbon x pue x (1 - renewable)
-  std::map<std::string, std::pair<double, double>> links;  // NETQ peer -> rtt ms, bw bit/s
-  double bestRtt = 1e6;                     // over all NETQ peers
+  struct Link {
+    double rtt = 1e6, jitter = 0, loss = 0, bw = 0;  // ms, ms, percent, bit/s
+  };
+  std::map<std::string, Link> links;              // NETQ by peer
+  std::map<std::string, nlohmann::json> records;  // type name -> decoded rdata (NETQ/DATA: arrays)
+  std::string recordsJson;                        // the same as one JSON text (for plug-ins)
+
+  /// Free GPUs of the model with `key` (any model when 0).
+  uint64_t gpusFree(uint64_t key) const {
+    if (!key) return gpuFree;
+    for (const auto& g : gpus)
+      if (g.key == key) return g.free;
+    return 0;
+  }
+  /// The hourly price of one GPU of the model with `key` (the cheapest priced model when 0);
+  /// < 0: not offered.
+  double gpuHourPrice(uint64_t key) const {
+    double best = -1;
+    for (const auto& g : gpus)
+      if ((!key || g.key == key) && g.hourPrice >= 0 && (best < 0 || g.hourPrice < best)) best = g.hourPrice;
+    return best;
+  }
+  Gpus& gpuModel(const std::string& model) {
+    for (auto& g : gpus)
+      if (g.model == model) return g;
+    gpus.push_back(Gpus{gpuModelKey(model), 0, 0, -1, model});
+    return gpus.back();
+  }
 };
 
 /// A candidate answer: a center offering the service, with its endpoint.
 struct Endpoint {
   std::string center, endpoint, endpointWire;  // "infer.sz1.centers.gba.example.", lower-case wire
   std::vector<std::string> addresses;          // A/AAAA rdata (wire)
+  uint32_t centerId = 0;                       // Center::id
 };
 
 /// A candidate answer: a center offering the service, with its endpoint. Cheap to copy: it
@@ -47,18 +88,29 @@ struct Candidate {
   double score = 0;  // set by rankers; higher is better
 };
 
+/// What this resolver has handed out for a center since the center's last update (its
+/// reservations); policies count it as taken.
+struct Held {
+  uint64_t cpus = 0, gpus = 0, mem = 0;
+};
+
 class Index {
  public:
   /// Builds from a zone version; `apex` is the zone's origin.
   static std::shared_ptr<const Index> build(const authority::Zone& zone);
   /// The candidates for `service` in the order the zone lists them; empty when unknown.
   std::vector<Candidate> candidates(const std::string& service) const;
+  /// The same into `out` (cleared first), which keeps its capacity across calls.
+  void candidates(const std::string& service, std::vector<Candidate>& out) const;
   bool hasService(const std::string& service) const { return services_.count(service) != 0; }
   const std::map<std::string, Center>& centers() const { return centers_; }
+  /// Centers by id (Center::id), for per-center tables kept outside the index.
+  const std::vector<const Center*>& byId() const { return byId_; }
   uint32_t serial() const { return serial_; }
 
  private:
   std::map<std::string, Center> centers_;
+  std::vector<const Center*> byId_;
   std::map<std::string, std::vector<Endpoint>> services_;
   uint32_t serial_ = 0;
 };

@@ -8,12 +8,14 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "common/config.h"
 #include "common/dns.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "resolver/answer.h"
+#include "resolver/forward.h"
 #include "resolver/replica.h"
 
 using namespace cdns;
@@ -32,6 +34,11 @@ configuration (JSON):
   "ttl":      5                                  TTL of chosen answers
   "chains":   {"default": {"policies": [{"name": "fits"}, {"name": "load"}]}, "price": {...}}
   "services": {"infer": "default"}               service -> chain ("policy-NAME" picks another)
+  "forward":  {"upstreams": ["192.0.2.53:53"], "timeout_ms": 1500, "attempts": 2, "cache_size": 100000,
+               "cache_bytes": 67108864, "max_ttl": 86400, "max_negative_ttl": 3600}
+              names outside the compute zones go to the upstreams (in order; the timeout doubles each
+              round) and are cached, NXDOMAIN/NODATA for the SOA MINIMUM; failures are SERVFAIL with an
+              Extended DNS Error. Without "forward" those names are REFUSED.
 )";
 
 namespace {
@@ -41,6 +48,7 @@ struct State {
   std::vector<resolver::ComputeZone> zones;
   resolver::AnswerConfig config;
   std::vector<uint8_t> out = std::vector<uint8_t>(65535);
+  std::unique_ptr<resolver::Forwarder> forwarder;  // names outside the compute zones, when configured
   uv_udp_t udp;
   uv_tcp_t tcp;
   char recvBuf[65536];
@@ -60,7 +68,42 @@ const std::vector<resolver::ComputeZone>& current() {
 struct Conn {
   uv_tcp_t h;
   std::vector<uint8_t> in;
+  std::shared_ptr<char> alive = std::make_shared<char>();  // forwarded replies check it
 };
+
+// A DNS message framed for a stream (RFC 1035 §4.2.2), written to `s`.
+void writeFramed(uv_stream_t* s, const uint8_t* msg, size_t len) {
+  auto* req = new uv_write_t;
+  auto* data = new std::vector<uint8_t>(len + 2);
+  dns::put16(data->data(), static_cast<uint16_t>(len));
+  std::memcpy(data->data() + 2, msg, len);
+  req->data = data;
+  uv_buf_t wb = uv_buf_init(reinterpret_cast<char*>(data->data()), static_cast<unsigned>(data->size()));
+  auto done = [](uv_write_t* r, int) {
+    delete static_cast<std::vector<uint8_t>*>(r->data);
+    delete r;
+  };
+  if (uv_write(req, s, &wb, 1, done) != 0) done(req, 0);
+}
+
+// Names outside the compute zones go to the forwarder (when configured), which replies through
+// these now (from its cache) or later.
+bool forwardUdp(uv_udp_t* h, const uint8_t* msg, size_t len, const sockaddr* from) {
+  if (!gState->forwarder) return false;
+  sockaddr_storage peer{};
+  std::memcpy(&peer, from, from->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+  return gState->forwarder->handle(msg, len, true, current(), [h, peer](const uint8_t* p, size_t n) {
+    uv_buf_t ob = uv_buf_init(reinterpret_cast<char*>(const_cast<uint8_t*>(p)), static_cast<unsigned>(n));
+    uv_udp_try_send(h, &ob, 1, reinterpret_cast<const sockaddr*>(&peer));
+  });
+}
+bool forwardTcp(Conn* c, const uint8_t* msg, size_t len) {
+  if (!gState->forwarder) return false;
+  auto* s = reinterpret_cast<uv_stream_t*>(&c->h);
+  return gState->forwarder->handle(msg, len, false, current(), [s, alive = std::weak_ptr<char>(c->alive)](const uint8_t* p, size_t n) {
+    if (!alive.expired() && !uv_is_closing(reinterpret_cast<uv_handle_t*>(s))) writeFramed(s, p, n);
+  });
+}
 
 }  // namespace
 
@@ -97,10 +140,12 @@ int main(int argc, char** argv) {
   gState = &st;
   std::vector<resolver::ReplicaConfig> rcs;
   std::vector<std::string> listens;
+  std::optional<resolver::ForwardConfig> forwardConfig;
   try {
     auto j = loadJsonFile(configFile);
     ConfigNode root(j, "");
-    root.checkKnown({"listen", "zones", "ttl", "chains", "services"});
+    root.checkKnown({"listen", "zones", "ttl", "chains", "services", "forward"});
+    if (root.has("forward")) forwardConfig = resolver::ForwardConfig::fromConfig(root.child("forward"));
     listens = root.strings("listen");
     if (!listen.empty()) listens = {listen};
     if (listens.empty()) root.fail("listen", "expected at least one address");
@@ -149,7 +194,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (check) {
-    std::cout << "configuration OK: " << rcs.size() << " zone(s), " << st.config.chains.size() << " chain(s)\n";
+    std::cout << "configuration OK: " << rcs.size() << " zone(s), " << st.config.chains.size() << " chain(s)"
+              << (forwardConfig ? ", forwarding to " + std::to_string(forwardConfig->upstreams.size()) + " upstream(s)" : "")
+              << "\n";
     return 0;
   }
   std::string ready;
@@ -165,6 +212,14 @@ int main(int argc, char** argv) {
     st.replicas.push_back(std::move(r));
   }
   uv_loop_t* loop = uv_default_loop();
+  if (forwardConfig) {
+    auto f = resolver::Forwarder::create(loop, *forwardConfig);
+    if (!f) {
+      std::cerr << "cdns-resolver: " << f.error().message << "\n";
+      return 1;
+    }
+    st.forwarder = std::move(*f);
+  }
   auto addr = net::parseHostPort(listens[0], 53);
   if (!addr) {
     std::cerr << "cdns-resolver: " << addr.error().message << "\n";
@@ -209,6 +264,7 @@ int main(int argc, char** argv) {
       &st.udp, [](uv_handle_t*, size_t, uv_buf_t* b) { *b = uv_buf_init(gState->recvBuf, sizeof gState->recvBuf); },
       [](uv_udp_t* h, ssize_t n, const uv_buf_t* b, const sockaddr* from, unsigned) {
         if (n <= 0 || !from) return;
+        if (forwardUdp(h, reinterpret_cast<const uint8_t*>(b->base), static_cast<size_t>(n), from)) return;
         size_t len = resolver::answer(reinterpret_cast<const uint8_t*>(b->base), static_cast<size_t>(n), gState->out.data(),
                                       gState->out.size(), true, current(), gState->config, static_cast<uint64_t>(time(nullptr)));
         if (!len) return;
@@ -237,20 +293,12 @@ int main(int argc, char** argv) {
           while (conn->in.size() >= 2) {
             size_t flen = dns::get16(conn->in.data());
             if (conn->in.size() < flen + 2) break;
-            size_t len = resolver::answer(conn->in.data() + 2, flen, gState->out.data() + 2, gState->out.size() - 2, false,
-                                          current(), gState->config, static_cast<uint64_t>(time(nullptr)));
+            size_t len = forwardTcp(conn, conn->in.data() + 2, flen)
+                             ? 0
+                             : resolver::answer(conn->in.data() + 2, flen, gState->out.data() + 2, gState->out.size() - 2,
+                                                false, current(), gState->config, static_cast<uint64_t>(time(nullptr)));
             conn->in.erase(conn->in.begin(), conn->in.begin() + static_cast<long>(flen + 2));
-            if (!len) continue;
-            auto* req = new uv_write_t;
-            auto* data = new std::vector<uint8_t>(len + 2);
-            dns::put16(data->data(), static_cast<uint16_t>(len));
-            std::memcpy(data->data() + 2, gState->out.data() + 2, len);
-            req->data = data;
-            uv_buf_t wb = uv_buf_init(reinterpret_cast<char*>(data->data()), static_cast<unsigned>(data->size()));
-            uv_write(req, s, &wb, 1, [](uv_write_t* r, int) {
-              delete static_cast<std::vector<uint8_t>*>(r->data);
-              delete r;
-            });
+            if (len) writeFramed(s, gState->out.data() + 2, len);
           }
         });
   });
@@ -273,6 +321,8 @@ int main(int argc, char** argv) {
   uv_signal_start(&term, onStop, SIGTERM);
   uv_signal_start(&intr, onStop, SIGINT);
   uv_run(loop, UV_RUN_DEFAULT);
+  st.forwarder.reset();
+  uv_run(loop, UV_RUN_NOWAIT);  // the forwarder's handles close
   for (auto& r : st.replicas) r->stop();
   if (!readyFile.empty()) std::remove(readyFile.c_str());
   log::info("resolver").msg("stopped");

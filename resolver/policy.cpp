@@ -1,17 +1,24 @@
-// The policy chain and the built-in policies.
+// The policy chain, its selectors, the registry and the plug-in loader. The built-in policies
+// live one per folder in resolver/policies/.
 #include "resolver/policy.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
+#include <cstring>
+
+#include "resolver/plugin_api.h"
+#include "resolver/policies/helpers.h"
 
 namespace cdns::resolver {
 namespace {
 
+using policies::fmt;
+
 bool parseSize(const std::string& s, uint64_t& out) {
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
-  if (end == s.c_str() || v < 0) return false;
+  if (end == s.c_str() || v < 0 || v > 1e18) return false;
   std::string u(end);
   for (auto& c : u) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   uint64_t m = 1;
@@ -24,58 +31,154 @@ bool parseSize(const std::string& s, uint64_t& out) {
   return true;
 }
 
-std::string fmt(double v) {
-  char b[32];
-  snprintf(b, sizeof b, "%.3g", v);
-  return b;
+// The order of the top `k` candidates by score (ties: the earlier first).
+std::vector<size_t> topK(const std::vector<Candidate>& c, size_t k) {
+  std::vector<size_t> idx(c.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  k = std::min(k, idx.size());
+  std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(k), idx.end(), [&](size_t a, size_t b) {
+    return c[a].score > c[b].score || (c[a].score == c[b].score && a < b);
+  });
+  idx.resize(k);
+  return idx;
 }
 
-// A policy from a lambda: the common shape of the simple built-ins.
-class Simple : public Policy {
+uint64_t mix(uint64_t x) {  // splitmix64's finaliser
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+uint64_t hashName(const std::string& s) {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ULL;
+  return h;
+}
+
+class Best final : public Selector {
  public:
-  using Fn = std::function<Flow(const Requirements&, std::vector<Candidate>&, Explanation*)>;
-  Simple(std::string n, Fn f) : name_(std::move(n)), fn_(std::move(f)) {}
   const std::string& name() const override { return name_; }
-  Flow apply(const Requirements& r, std::vector<Candidate>& c, Explanation* w) const override { return fn_(r, c, w); }
+  size_t pick(const Requirements&, const std::vector<Candidate>& c, Explanation* why) const override {
+    size_t best = 0;
+    for (size_t i = 1; i < c.size(); ++i)
+      if (c[i].score > c[best].score) best = i;
+    if (why) why->add("select", c[best].center->name, "chosen: best score " + fmt(c[best].score));
+    return best;
+  }
+
+ private:
+  std::string name_ = "best";
+};
+
+// At random among the top k, each with a chance in proportion to its score (plus a floor, so a
+// candidate scored 0 still gets a share); the draw is the query's nonce.
+class Weighted final : public Selector {
+ public:
+  explicit Weighted(size_t k) : k_(k) {}
+  const std::string& name() const override { return name_; }
+  size_t pick(const Requirements& q, const std::vector<Candidate>& c, Explanation* why) const override {
+    auto top = topK(c, k_);
+    double lo = c[top.back()].score, hi = c[top.front()].score;
+    double floor = hi > lo ? (hi - lo) / static_cast<double>(top.size()) : 1.0;
+    double total = 0;
+    for (size_t i : top) total += c[i].score - lo + floor;
+    double r = static_cast<double>(mix(q.nonce) >> 11) / 9007199254740992.0 * total;  // [0, total)
+    size_t chosen = top.back();
+    for (size_t i : top) {
+      r -= c[i].score - lo + floor;
+      if (r < 0) {
+        chosen = i;
+        break;
+      }
+    }
+    if (why)
+      for (size_t i : top)
+        why->add("select", c[i].center->name,
+                 (i == chosen ? "chosen: drawn among the top " : "not drawn among the top ") + std::to_string(top.size()) +
+                     ", chance " + fmt((c[i].score - lo + floor) / total));
+    return chosen;
+  }
+
+ private:
+  size_t k_;
+  std::string name_ = "weighted";
+};
+
+// Among the top k, the one with the highest hash of (client subnet, center): the same subnet
+// gets the same center for as long as it stays in the top k, and when one leaves only its
+// clients move (rendezvous hashing).
+class Sticky final : public Selector {
+ public:
+  explicit Sticky(size_t k) : k_(k) {}
+  const std::string& name() const override { return name_; }
+  size_t pick(const Requirements& q, const std::vector<Candidate>& c, Explanation* why) const override {
+    auto top = topK(c, k_);
+    size_t chosen = top.front();
+    uint64_t best = 0;
+    for (size_t i : top) {
+      uint64_t h = mix(q.clientKey ^ hashName(c[i].center->name));
+      if (h >= best) best = h, chosen = i;
+    }
+    if (why)
+      for (size_t i : top)
+        why->add("select", c[i].center->name,
+                 i == chosen ? "chosen: sticky for this client subnet among the top " + std::to_string(top.size())
+                             : "in the top " + std::to_string(top.size()) + ", another is this subnet's");
+    return chosen;
+  }
+
+ private:
+  size_t k_;
+  std::string name_ = "sticky";
+};
+
+// An external policy through the C entry point of plugin_api.h.
+class PluginPolicy final : public Policy {
+ public:
+  PluginPolicy(std::string name, const cdns_policy_ops* ops, void* instance)
+      : name_(std::move(name)), ops_(ops), instance_(instance) {}
+  ~PluginPolicy() override { ops_->destroy(instance_); }
+  const std::string& name() const override { return name_; }
+  Flow apply(const Requirements& q, std::vector<Candidate>& c, Explanation* why) const override {
+    if (c.empty()) return Flow::kContinue;
+    std::vector<const char*> keys, values;
+    for (const auto& [k, v] : q.kv) {
+      keys.push_back(k.c_str());
+      values.push_back(v.c_str());
+    }
+    cdns_request req{keys.data(), values.data(), keys.size(), q.gpus, q.cpus, q.mem, q.gpuModel.c_str(), q.peer.c_str(), q.now};
+    std::vector<cdns_center> centers(c.size());
+    for (size_t i = 0; i < c.size(); ++i) {
+      const Center& k = *c[i].center;
+      Held h = q.heldFor(k);
+      centers[i] = cdns_center{k.name.c_str(), k.region.c_str(), k.jurisdiction.c_str(), k.kind.c_str(), k.recordsJson.c_str(),
+                               k.load, k.queue, k.ts, k.cpuFree, k.cpuTotal, k.gpuFree, k.gpuTotal, k.memFree, k.memTotal,
+                               h.cpus, h.gpus, h.mem, k.cpuHour, k.carbonPerWork, k.bestRtt};
+    }
+    std::vector<int> keep(c.size(), 1);
+    std::vector<double> score(c.size(), 0.0);
+    char note[256] = {0};
+    int rc = ops_->apply(instance_, &req, centers.data(), c.size(), keep.data(), score.data(), note, sizeof note - 1);
+    note[sizeof note - 1] = 0;
+    size_t out = 0;
+    for (size_t i = 0; i < c.size(); ++i) {
+      if (why)
+        why->add(name_, c[i].center->name,
+                 (keep[i] ? "score +" + fmt(score[i]) : std::string("dropped")) + (note[0] ? std::string(": ") + note : ""));
+      if (!keep[i]) continue;
+      c[i].score += score[i];
+      c[out++] = c[i];
+    }
+    c.resize(out);
+    return rc == 1 ? Flow::kStop : Flow::kContinue;
+  }
 
  private:
   std::string name_;
-  Fn fn_;
+  const cdns_policy_ops* ops_;
+  void* instance_;
 };
-
-// Drops the candidates `keep` refuses, explaining each.
-void filter(const std::string& stage, std::vector<Candidate>& cands, Explanation* why,
-            const std::function<std::string(const Candidate&)>& reject) {
-  size_t out = 0;
-  for (size_t i = 0; i < cands.size(); ++i) {
-    std::string r = reject(cands[i]);
-    if (why) why->add(stage, cands[i].center->name, r.empty() ? "kept" : "dropped: " + r);
-    if (r.empty()) cands[out++] = cands[i];
-  }
-  cands.resize(out);
-}
-
-// Adds weight * (normalised goodness) to each score; `cost` lower is better.
-void rankByCost(const std::string& stage, double weight, std::vector<Candidate>& cands, Explanation* why,
-                const std::function<double(const Candidate&)>& cost) {
-  if (cands.empty()) return;
-  std::vector<double> costs;
-  costs.reserve(cands.size());
-  double lo = INFINITY, hi = -INFINITY;
-  for (const auto& c : cands) {
-    double v = cost(c);
-    costs.push_back(v);
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-  }
-  for (size_t i = 0; i < cands.size(); ++i) {
-    double good = hi > lo ? (hi - costs[i]) / (hi - lo) : 1.0;
-    cands[i].score += weight * good;
-    if (why) why->add(stage, cands[i].center->name, "cost " + fmt(costs[i]) + " -> +" + fmt(weight * good));
-  }
-}
-
-double weightOf(const nlohmann::json& j) { return j.is_object() && j.contains("weight") && j["weight"].is_number() ? j["weight"].get<double>() : 1.0; }
 
 }  // namespace
 
@@ -88,6 +191,7 @@ Result<Requirements> Requirements::parse(const std::vector<std::pair<std::string
       std::string count = v;
       if (auto colon = v.find(':'); colon != std::string::npos) {
         r.gpuModel = v.substr(0, colon);
+        r.gpuModelKey = resolver::gpuModelKey(r.gpuModel);
         count = v.substr(colon + 1);
       }
       if (!parseSize(count, r.gpus)) return makeError("requirement gpu=" + v + ": expected a count or MODEL:count");
@@ -95,6 +199,8 @@ Result<Requirements> Requirements::parse(const std::vector<std::pair<std::string
       if (!parseSize(v, r.cpus)) return makeError("requirement cpu=" + v + ": expected a count");
     } else if (k == "mem") {
       if (!parseSize(v, r.mem)) return makeError("requirement mem=" + v + ": expected a size like 64g");
+    } else if (k == "peer") {
+      r.peer = v;
     }
   }
   return r;
@@ -123,204 +229,73 @@ std::vector<std::string> PolicyRegistry::names() const {
 }
 
 void registerBuiltinPolicies(PolicyRegistry& r) {
-  using Flow = Policy::Flow;
-  // manual: the query names the center ("center=sz1"); nothing else is considered.
-  r.add("manual", [](const nlohmann::json&) -> Result<std::unique_ptr<Policy>> {
-    return std::unique_ptr<Policy>(new Simple("manual", [](const Requirements& q, std::vector<Candidate>& c, Explanation* w) {
-      std::string want = q.get("center");
-      if (want.empty()) return Flow::kContinue;
-      filter("manual", c, w, [&](const Candidate& x) { return x.center->name == want ? "" : "not the center asked for"; });
-      return Flow::kStop;
-    }));
+  r.add("manual", policies::makeManual);
+  r.add("fcfs", policies::makeFcfs);
+  r.add("fits", policies::makeFits);
+  r.add("fresh", policies::makeFresh);
+  r.add("jurisdiction", policies::makeJurisdiction);
+  r.add("load", policies::makeLoad);
+  r.add("energy", policies::makeEnergy);
+  r.add("price", policies::makePrice);
+  r.add("network", policies::makeNetwork);
+  r.add("data", policies::makeData);
+  r.add("qos", policies::makeQos);
+}
+
+Result<std::string> loadPolicyPlugin(PolicyRegistry& r, const std::string& path) {
+  // Plug-ins stay loaded for the life of the process: instances may outlive any one registry.
+  void* so = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!so) return makeError("plug-in " + path + ": " + dlerror());
+  auto entry = reinterpret_cast<cdns_policy_plugin_fn>(dlsym(so, "cdns_policy_plugin"));
+  if (!entry) return makeError("plug-in " + path + ": no cdns_policy_plugin entry point");
+  const cdns_policy_ops* ops = entry(CDNS_POLICY_ABI_VERSION);
+  if (!ops || ops->abi_version != CDNS_POLICY_ABI_VERSION)
+    return makeError("plug-in " + path + ": does not speak policy ABI version " + std::to_string(CDNS_POLICY_ABI_VERSION));
+  if (!ops->name || !*ops->name || !ops->create || !ops->destroy || !ops->apply)
+    return makeError("plug-in " + path + ": incomplete cdns_policy_ops (name, create, destroy and apply are required)");
+  std::string name = ops->name;
+  auto known = r.names();
+  if (std::find(known.begin(), known.end(), name) != known.end())
+    return makeError("plug-in " + path + ": a policy named \"" + name + "\" already exists");
+  r.add(name, [name, ops](const nlohmann::json& config) -> Result<std::unique_ptr<Policy>> {
+    char err[256] = {0};
+    void* instance = ops->create(config.dump().c_str(), err, sizeof err - 1);
+    err[sizeof err - 1] = 0;
+    if (!instance) return makeError(name + ": " + (err[0] ? err : "the plug-in refused its configuration"));
+    return std::unique_ptr<Policy>(new PluginPolicy(name, ops, instance));
   });
-  // fcfs: the first center in configured order that is still a candidate.
-  r.add("fcfs", [](const nlohmann::json& j) -> Result<std::unique_ptr<Policy>> {
-    std::vector<std::string> order;
-    if (j.contains("order")) {
-      if (!j["order"].is_array()) return makeError("fcfs: \"order\" must be an array of center names");
-      for (const auto& o : j["order"]) order.push_back(o.get<std::string>());
+  return name;
+}
+
+Result<std::unique_ptr<Selector>> Selector::fromJson(const nlohmann::json& j) {
+  std::string name;
+  size_t top = 3;
+  if (j.is_string()) {
+    name = j.get<std::string>();
+  } else if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (it.key() != "name" && it.key() != "top") return makeError("/select: unknown key \"" + it.key() + "\"");
+    if (!j.contains("name") || !j["name"].is_string()) return makeError("/select/name: required");
+    name = j["name"].get<std::string>();
+    if (j.contains("top")) {
+      if (!j["top"].is_number_unsigned() || j["top"].get<uint64_t>() < 1 || j["top"].get<uint64_t>() > 1000)
+        return makeError("/select/top: expected a whole number from 1 to 1000");
+      top = j["top"].get<size_t>();
     }
-    return std::unique_ptr<Policy>(new Simple("fcfs", [order](const Requirements&, std::vector<Candidate>& c, Explanation* w) {
-      auto rank = [&](const Candidate& x) {
-        auto it = std::find(order.begin(), order.end(), x.center->name);
-        return it == order.end() ? order.size() : static_cast<size_t>(it - order.begin());
-      };
-      std::stable_sort(c.begin(), c.end(), [&](const Candidate& a, const Candidate& b) { return rank(a) < rank(b); });
-      if (!c.empty()) {
-        c.resize(1);
-        if (w) w->add("fcfs", c[0].center->name, "first in order");
-      }
-      return Flow::kStop;
-    }));
-  });
-  // fits: enough free GPUs (of the model asked for), CPUs and memory.
-  r.add("fits", [](const nlohmann::json&) -> Result<std::unique_ptr<Policy>> {
-    return std::unique_ptr<Policy>(new Simple("fits", [](const Requirements& q, std::vector<Candidate>& c, Explanation* w) {
-      filter("fits", c, w, [&](const Candidate& x) -> std::string {
-        const Center& k = *x.center;
-        uint64_t gpus = q.gpuModel.empty() ? k.gpuFree : (k.gpus.count(q.gpuModel) ? k.gpus.at(q.gpuModel).first : 0);
-        if (gpus < q.gpus) return "gpu " + std::to_string(gpus) + " free < " + std::to_string(q.gpus);
-        if (k.cpuFree < q.cpus) return "cpu " + std::to_string(k.cpuFree) + " free < " + std::to_string(q.cpus);
-        if (q.mem && k.memFree < q.mem) return "mem free < asked";
-        return "";
-      });
-      return Flow::kContinue;
-    }));
-  });
-  // fresh: drop centers whose newest ts is older than max_age seconds.
-  r.add("fresh", [](const nlohmann::json& j) -> Result<std::unique_ptr<Policy>> {
-    uint64_t maxAge = j.contains("max_age") && j["max_age"].is_number_unsigned() ? j["max_age"].get<uint64_t>() : 0;
-    if (!maxAge) return makeError("fresh: \"max_age\" (seconds, >= 1) is required");
-    return std::unique_ptr<Policy>(new Simple("fresh", [maxAge](const Requirements& q, std::vector<Candidate>& c, Explanation* w) {
-      filter("fresh", c, w, [&](const Candidate& x) -> std::string {
-        if (!x.center->ts) return "no ts";
-        uint64_t age = q.now > x.center->ts ? q.now - x.center->ts : 0;
-        return age > maxAge ? "data " + std::to_string(age) + " s old > " + std::to_string(maxAge) : "";
-      });
-      return Flow::kContinue;
-    }));
-  });
-  // jurisdiction: keep work inside allowed jurisdictions ("CN-GD" also matches an allowed "CN").
-  r.add("jurisdiction", [](const nlohmann::json& j) -> Result<std::unique_ptr<Policy>> {
-    if (!j.contains("allow") || !j["allow"].is_array()) return makeError("jurisdiction: \"allow\" must be an array");
-    std::vector<std::string> allow = j["allow"].get<std::vector<std::string>>();
-    return std::unique_ptr<Policy>(new Simple("jurisdiction", [allow](const Requirements&, std::vector<Candidate>& c, Explanation* w) {
-      filter("jurisdiction", c, w, [&](const Candidate& x) -> std::string {
-        for (const auto& a : allow)
-          if (x.center->jurisdiction == a || x.center->jurisdiction.rfind(a + "-", 0) == 0) return "";
-        return "jurisdiction " + (x.center->jurisdiction.empty() ? std::string("unknown") : x.center->jurisdiction);
-      });
-      return Flow::kContinue;
-    }));
-  });
-  // load: lower load (and a shorter queue) first.
-  r.add("load", [](const nlohmann::json& j) -> Result<std::unique_ptr<Policy>> {
-    double wgt = weightOf(j);
-    return std::unique_ptr<Policy>(new Simple("load", [wgt](const Requirements&, std::vector<Candidate>& c, Explanation* w) {
-      rankByCost("load", wgt, c, w, [](const Candidate& x) { return x.center->load + 0.01 * static_cast<double>(x.center->queue); });
-      return Flow::kContinue;
-    }));
-  });
-  // energy: grams of CO2 per unit of work: carbon intensity x PUE, less the renewable share.
-  r.add("energy", [](const nlohmann::json& j) -> Result<std::unique_ptr<Policy>> {
-    double wgt = weightOf(j);
-    return std::unique_ptr<Policy>(new Simple("energy", [wgt](const Requirements&, std::vector<Candidate>& c, Explanation* w) {
-      rankByCost("energy", wgt, c, w, [](const Candidate& x) { return x.center->carbonPerWork; });
-      return Flow::kContinue;
-    }));
-  });
-  // price: the hourly cost of what was asked for (GPU-hours of the model, or CPU-hours).
-  r.add("price", [](const nlohmann::json& j) -> Result<std::unique_ptr<Policy>> {
-    double wgt = weightOf(j);
-    return std::unique_ptr<Policy>(new Simple("price", [wgt](const Requirements& q, std::vector<Candidate>& c, Explanation* w) {
-      rankByCost("price", wgt, c, w, [&](const Candidate& x) {
-        const Center& k = *x.center;
-        if (k.cpuHour < 0 && k.gpuHour.empty()) return 1e12;  // no PRICE: last
-        double cost = std::max(k.cpuHour, 0.0) * static_cast<double>(std::max<uint64_t>(q.cpus, 1));
-        if (q.gpus) {
-          double best = 1e12;
-          if (q.gpuModel.empty()) {
-            for (const auto& [model, price] : k.gpuHour) best = std::min(best, price);
-          } else if (auto it = k.gpuHour.find(q.gpuModel); it != k.gpuHour.end()) {
-            best = it->second;
-          }
-          cost += best * static_cast<double>(q.gpus);
-        }
-        return cost;
-      });
-      return Flow::kContinue;
-    }));
-  });
-  // network: the best RTT any of the center's NETQ records reports towards the client's peer
-  // ("peer=gz1" in the requirements), else its best RTT overall.
-  r.add("network", [](const nlohmann::json& j) -> Result<std::unique_ptr<Policy>> {
-    double wgt = weightOf(j);
-    return std::unique_ptr<Policy>(new Simple("network", [wgt](const Requirements& q, std::vector<Candidate>& c, Explanation* w) {
-      std::string peer = q.get("peer");
-      rankByCost("network", wgt, c, w, [&](const Candidate& x) {
-        if (peer.empty()) return x.center->bestRtt;
-        auto it = x.center->links.find(peer);
-        return it == x.center->links.end() ? 1e6 : it->second.first;
-      });
-      return Flow::kContinue;
-    }));
-  });
-  // data: jobs go where the named data set ("data=imagenet-2012") lives; non-movable data is a
-  // hard requirement, movable data costs its size in the score.
-  r.add("data", [](const nlohmann::json& j) -> Result<std::unique_ptr<Policy>> {
-    double wgt = weightOf(j);
-    return std::unique_ptr<Policy>(new Simple("data", [wgt](const Requirements& q, std::vector<Candidate>& c, Explanation* w) {
-      std::string want = q.get("data");
-      if (want.empty()) return Flow::kContinue;
-      auto holds = [&](const Candidate& x, bool* movable, double* size) {
-        auto it = x.center->records.find("DATA");
-        if (it == x.center->records.end()) return false;
-        for (const auto& d : it->second)
-          if (d.value("name", "") == want) {
-            *movable = d.value("movable", "yes") == "yes";
-            *size = d.value("size", 0.0);
-            return true;
-          }
-        return false;
-      };
-      bool anyPinned = false;
-      double size = 0;
-      for (const auto& x : c) {
-        bool mov = true;
-        double s = 0;
-        if (holds(x, &mov, &s) && !mov) anyPinned = true;
-        size = std::max(size, s);
-      }
-      if (anyPinned) {
-        filter("data", c, w, [&](const Candidate& x) {
-          bool mov = true;
-          double s = 0;
-          return holds(x, &mov, &s) ? "" : "does not hold " + want + " (not movable)";
-        });
-        return Flow::kContinue;
-      }
-      rankByCost("data", wgt, c, w, [&](const Candidate& x) {
-        bool mov = true;
-        double s = 0;
-        return holds(x, &mov, &s) ? 0.0 : size + 1;
-      });
-      return Flow::kContinue;
-    }));
-  });
-  // qos: hard limits on latency and bandwidth towards the peer, then a weighted composite.
-  r.add("qos", [](const nlohmann::json& j) -> Result<std::unique_ptr<Policy>> {
-    double maxRttMs = j.value("max_rtt_ms", 0.0), minBw = j.value("min_bw", 0.0), wgt = weightOf(j);
-    return std::unique_ptr<Policy>(new Simple("qos", [=](const Requirements& q, std::vector<Candidate>& c, Explanation* w) {
-      std::string peer = q.get("peer");
-      auto link = [&](const Candidate& x, double& rtt, double& bw) {
-        rtt = 1e6;
-        bw = 0;
-        for (const auto& [p, l] : x.center->links)
-          if (peer.empty() || p == peer) {
-            rtt = std::min(rtt, l.first);
-            bw = std::max(bw, l.second);
-          }
-      };
-      filter("qos", c, w, [&](const Candidate& x) -> std::string {
-        double rtt, bw;
-        link(x, rtt, bw);
-        if (maxRttMs > 0 && rtt > maxRttMs) return "rtt " + fmt(rtt) + " ms > " + fmt(maxRttMs);
-        if (minBw > 0 && bw < minBw) return "bandwidth " + fmt(bw) + " < " + fmt(minBw);
-        return "";
-      });
-      rankByCost("qos", wgt, c, w, [&](const Candidate& x) {
-        double rtt, bw;
-        link(x, rtt, bw);
-        return rtt + x.center->load * 10.0;
-      });
-      return Flow::kContinue;
-    }));
-  });
+  } else {
+    return makeError("/select: expected \"best\" or {\"name\": ..., \"top\": k}");
+  }
+  if (name == "best") return std::unique_ptr<Selector>(new Best());
+  if (name == "weighted") return std::unique_ptr<Selector>(new Weighted(top));
+  if (name == "sticky") return std::unique_ptr<Selector>(new Sticky(top));
+  return makeError("/select: unknown selector \"" + name + "\" (known: best, weighted, sticky)");
 }
 
 Result<std::unique_ptr<Chain>> Chain::fromJson(const nlohmann::json& j, const PolicyRegistry& r) {
   if (!j.is_object() || !j.contains("policies") || !j["policies"].is_array() || j["policies"].empty())
     return makeError("/policies: expected a non-empty array");
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (it.key() != "policies" && it.key() != "select") return makeError("/" + it.key() + ": unknown key (policies, select)");
   auto chain = std::make_unique<Chain>();
   for (size_t i = 0; i < j["policies"].size(); ++i) {
     const auto& p = j["policies"][i];
@@ -330,18 +305,22 @@ Result<std::unique_ptr<Chain>> Chain::fromJson(const nlohmann::json& j, const Po
     if (!policy) return makeError(path + ": " + policy.error().message);
     chain->policies_.push_back(std::move(*policy));
   }
+  auto sel = Selector::fromJson(j.contains("select") ? j["select"] : nlohmann::json("best"));
+  if (!sel) return sel.error();
+  chain->selector_ = std::move(*sel);
   return chain;
 }
 
 std::vector<std::string> Chain::order() const {
   std::vector<std::string> out;
   for (const auto& p : policies_) out.push_back(p->name());
+  out.push_back("select:" + selector_->name());
   return out;
 }
 
-Result<Candidate> Chain::decide(const Requirements& req, std::vector<Candidate> cands, Explanation* why) const {
+Result<Candidate> Chain::decide(const Requirements& req, std::vector<Candidate>& cands, Explanation* why) const {
+  if (cands.empty()) return makeError("no center offers this service");
   for (const auto& p : policies_) {
-    if (why == nullptr && cands.size() == 0) break;
     auto flow = p->apply(req, cands, why);
     if (cands.empty()) {
       // Say what was missing, in the terms of the request.
@@ -351,13 +330,7 @@ Result<Candidate> Chain::decide(const Requirements& req, std::vector<Candidate> 
     }
     if (flow == Policy::Flow::kStop) break;
   }
-  if (cands.empty()) return makeError("no center offers this service");
-  // Selector "best": the highest score; ties go to the earlier candidate.
-  size_t best = 0;
-  for (size_t i = 1; i < cands.size(); ++i)
-    if (cands[i].score > cands[best].score) best = i;
-  if (why) why->add("select", cands[best].center->name, "chosen, score " + fmt(cands[best].score));
-  return cands[best];
+  return cands[selector_->pick(req, cands, why)];
 }
 
 }  // namespace cdns::resolver

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,19 @@ struct Requirements {
   std::map<std::string, std::string> kv;
   uint64_t gpus = 0, cpus = 0, mem = 0;  // parsed from gpu=, cpu=, mem=
   std::string gpuModel;                  // gpu=H200:4
+  uint64_t gpuModelKey = 0;              // gpuModelKey(gpuModel)
   uint64_t now = 0;                      // Unix seconds, for freshness
+  // Filled by the answering side, not by parse():
+  std::string peer;        // the client's access point ("peer=" in the query, or its subnet's mapping)
+  uint64_t clientKey = 0;  // a hash of the client's subnet (ECS or source address), for "sticky"
+  uint64_t nonce = 0;      // a random draw per query, for "weighted"
+  /// The resolver's own round-trip measurements to each center's endpoints, in ms, indexed by
+  /// Center::id (negative: none yet). Empty when probing is off.
+  std::span<const double> probeRttMs;
+  /// What this resolver has handed out per center since its last update, indexed by Center::id.
+  /// Empty when reservations are off.
+  std::span<const Held> held;
+  Held heldFor(const Center& c) const { return c.id < held.size() ? held[c.id] : Held{}; }
   /// Parses "gpu-4.mem-64g.policy-price" labels or "gpu=4,mem=64g" lists; errors name the item.
   static Result<Requirements> parse(const std::vector<std::pair<std::string, std::string>>& items);
   std::string get(const std::string& k) const {
@@ -66,21 +79,42 @@ class PolicyRegistry {
 };
 
 /// The built-in policies, registered by one visible call: manual, fcfs, fits, fresh,
-/// jurisdiction, load, energy, price, network, data, qos.
+/// jurisdiction, load, energy, price, network, data, qos (each in resolver/policies/NAME/).
 void registerBuiltinPolicies(PolicyRegistry& r);
 
-/// A chain in config order, then a selector: "best" (highest score, ties by config order).
+/// Loads an external policy plug-in (a shared object with the C entry point of
+/// resolver/plugin_api.h) and registers it under the name it declares; errors say why.
+Result<std::string> loadPolicyPlugin(PolicyRegistry& r, const std::string& path);
+
+/// The last step of a chain: picks one of the candidates left.
+class Selector {
+ public:
+  virtual ~Selector() = default;
+  virtual const std::string& name() const = 0;
+  /// `cands` is never empty.
+  virtual size_t pick(const Requirements& req, const std::vector<Candidate>& cands, Explanation* why) const = 0;
+  /// "best", {"name": "best"}, {"name": "weighted", "top": 3} or {"name": "sticky", "top": 3}.
+  static Result<std::unique_ptr<Selector>> fromJson(const nlohmann::json& j);
+};
+
+/// A chain in config order, then a selector: "best" (highest score, ties by config order),
+/// "weighted" (at random among the top k, in proportion to score) or "sticky" (among the top k,
+/// the same one for the same client subnet while the top k stay).
 class Chain {
  public:
-  /// {"policies": [{"name": "fits"}, {"name": "load", "weight": 1}, ...]}; errors name the path.
+  /// {"policies": [{"name": "fits"}, {"name": "load", "weight": 1}, ...], "select": "best"};
+  /// errors name the path.
   static Result<std::unique_ptr<Chain>> fromJson(const nlohmann::json& j, const PolicyRegistry& r);
-  /// Runs the chain; returns the winner's index in the (filtered) candidates, or an error that
-  /// says what was missing ("no center with gpu >= 8").
-  Result<Candidate> decide(const Requirements& req, std::vector<Candidate> cands, Explanation* why) const;
+  /// Runs the chain over `cands` (the caller's buffer: filtered and scored in place, so a caller
+  /// that reuses it allocates nothing); returns the winner, or an error that says what was
+  /// missing ("no center left after fits (asked: gpu=8)").
+  Result<Candidate> decide(const Requirements& req, std::vector<Candidate>& cands, Explanation* why) const;
+  /// The run order, the selector last ("fits,load,select:best").
   std::vector<std::string> order() const;
 
  private:
   std::vector<std::unique_ptr<Policy>> policies_;
+  std::unique_ptr<Selector> selector_;
 };
 
 }  // namespace cdns::resolver

@@ -10,7 +10,7 @@ PACKAGES=(
   libldns-dev libc-ares-dev libuv1-dev libssl-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers and tools for the tests and benchmarks
-  ldnsutils bind9-dnsutils knot knot-dnsutils nsd dnsperf openssl curl
+  ldnsutils bind9-dnsutils knot knot-dnsutils nsd unbound dnsperf openssl curl
   iproute2 procps xxd
   # a real single-node Slurm for the publisher's (and later the relay's) tests
   munge slurm-wlm slurm-client
@@ -29,7 +29,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
 # Debian starts packaged daemons on install where it can; our tests run their own instances.
-for svc in knot nsd; do
+for svc in knot nsd unbound; do
   if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   fi

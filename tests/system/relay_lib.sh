@@ -1,5 +1,6 @@
 # Helpers for the relay's system tests: start cdns-relay, mint tokens, call the API with curl.
-# Sets RELAY_URL; api METHOD PATH TOKEN [BODY] prints "STATUS BODY".
+# Sets RELAY_URL (and STATS_URL); api METHOD PATH TOKEN [BODY] prints "STATUS BODY" (CURL_CA: the CA
+# file for an https relay).
 start_relay() {  # start_relay CONFIG
   local ready="$TMP/relay.$RANDOM.ready"
   "$CDNS_RELAY" --config "$1" --ready-file "$ready" >>"$TMP/relay.log" 2>&1 &
@@ -7,12 +8,14 @@ start_relay() {  # start_relay CONFIG
   PIDS+=("$RELAY_PID")
   for _ in $(seq 100); do [ -s "$ready" ] && break; sleep 0.1; done
   [ -s "$ready" ] || fail "cdns-relay did not start"
-  RELAY_URL="http://127.0.0.1:$(awk '$1=="http"{print $3}' "$ready")"
+  RELAY_URL=$(awk '$1=="http" || $1=="https" {print $1 "://127.0.0.1:" $3}' "$ready")
+  STATS_URL=$(awk '$1=="stats" {print "http://127.0.0.1:" $3}' "$ready")
 }
 token() { "$CDNS_RELAY" token --key-file "$TMP/relay.key" --user "$1" ${2:+--ttl "$2"}; }
 api() {
   local method=$1 path=$2 tok=$3 body=${4:-}
   local args=(-s -o "$TMP/body" -w '%{http_code}' -X "$method")
+  [ -n "${CURL_CA:-}" ] && args+=(--cacert "$CURL_CA")
   [ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
   [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data "$body")
   local code; code=$(curl "${args[@]}" "$RELAY_URL$path")
@@ -30,4 +33,13 @@ wait_state() {  # wait_state ID TOKEN STATE [seconds]
     sleep 0.1
   done
   fail "job $1 never reached $3: $(api GET "/v1/jobs/$1" "$2")"
+}
+reaped() {  # reaped JOB_ID: the local backend's waiter of the job is not left a zombie
+  local pid st; pid=$(awk '{print $1}' "$TMP/state/jobs/$1.pid")
+  for _ in $(seq 50); do
+    st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+    [ "$st" != Z ] && return 0
+    sleep 0.1
+  done
+  fail "the waiter of job $1 (pid $pid) is a zombie"
 }

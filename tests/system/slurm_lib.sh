@@ -53,14 +53,24 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=2 Boards=1 SocketsPerBoard=1 CoresPerSock
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
   export SLURM_CONF="$SLURM_DIR/slurm.conf"
-  slurmctld -D >"$SLURM_DIR/log/slurmctld.out" 2>&1 &
-  PIDS+=($!)
-  wait_for sh -c 'scontrol ping | grep -q UP' || fail "slurmctld did not come up"
+  start_slurmctld
   slurmd -D >"$SLURM_DIR/log/slurmd.out" 2>&1 &
   SLURMD_PID=$!
   PIDS+=($SLURMD_PID)
   wait_for sh -c 'sinfo -h -o %t | grep -q idle' || { tail -20 "$SLURM_DIR"/log/*.log; fail "the node did not become idle"; }
   trap 'stop_slurm; cleanup' EXIT
+}
+
+# slurmctld alone (it recovers its jobs from StateSaveLocation): for tests of a controller outage.
+start_slurmctld() {
+  slurmctld -D >>"$SLURM_DIR/log/slurmctld.out" 2>&1 &
+  SLURMCTLD_PID=$!
+  PIDS+=($SLURMCTLD_PID)
+  wait_for sh -c 'scontrol ping | grep -q UP' || fail "slurmctld did not come up"
+}
+stop_slurmctld() {
+  kill "$SLURMCTLD_PID"
+  wait "$SLURMCTLD_PID" 2>/dev/null || true
 }
 
 stop_slurm() {

@@ -155,6 +155,17 @@ class HttpServerTest : public ::testing::Test {
     ASSERT_EQ(uv_loop_init(&loop_), 0);
     loopInit_ = true;
     server_ = std::make_unique<http::Server>(&loop_, std::move(handler), std::move(opts));
+    run();
+  }
+
+  void startAsync(http::AsyncHandler handler) {
+    ASSERT_EQ(uv_loop_init(&loop_), 0);
+    loopInit_ = true;
+    server_ = std::make_unique<http::Server>(&loop_, std::move(handler));
+    run();
+  }
+
+  void run() {
     auto port = server_->listen("127.0.0.1:0");
     ASSERT_TRUE(port.ok()) << port.error().message;
     port_ = *port;
@@ -484,6 +495,69 @@ TEST_F(HttpServerTest, HandlerMayCloseServer) {
   EXPECT_TRUE(waitClosed(fd, 3000));
   ::close(fd);
   EXPECT_LT(connectTo(port_), 0);  // no longer listening
+}
+
+// An asynchronous handler: "/later" is answered from a timer on the loop, after the handler has
+// returned; what follows on the same connection waits for it and comes after it.
+void answerLater(uv_loop_t* loop, http::Responder respond, uint64_t ms) {
+  struct Later {
+    uv_timer_t timer;
+    http::Responder respond;
+  };
+  auto* l = new Later{{}, std::move(respond)};
+  uv_timer_init(loop, &l->timer);
+  l->timer.data = l;
+  uv_timer_start(&l->timer, [](uv_timer_t* t) {
+    auto* later = static_cast<Later*>(t->data);
+    http::Response r;
+    r.body = "later\n";
+    later->respond(std::move(r));
+    uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete static_cast<Later*>(h->data); });
+  }, ms, 0);
+}
+
+TEST_F(HttpServerTest, AsyncHandlerAnswersLaterInOrder) {
+  startAsync([this](const http::Request& req, http::Responder respond) {
+    if (req.path == "/later") return answerLater(&loop_, std::move(respond), 50);
+    if (req.path == "/throw") throw std::runtime_error("boom");
+    respond(route(req));
+  });
+  int fd = connect();
+  ASSERT_TRUE(sendAll(fd, get("/later") + get("/hello") + get("/later") + get("/echo?n=4")));
+  std::string buf;
+  Reply a, b, c, d;
+  ASSERT_TRUE(readReply(fd, buf, a));
+  ASSERT_TRUE(readReply(fd, buf, b));
+  ASSERT_TRUE(readReply(fd, buf, c));
+  ASSERT_TRUE(readReply(fd, buf, d));
+  EXPECT_EQ(a.body, "later\n");
+  EXPECT_EQ(b.body, "hello\n");
+  EXPECT_EQ(c.body, "later\n");
+  EXPECT_EQ(d.body, "GET|/echo|n=4|");
+  ::close(fd);
+  EXPECT_EQ(roundTrip(get("/throw")).status, 500);
+}
+
+TEST_F(HttpServerTest, AsyncAnswerAfterTheClientLeftIsDropped) {
+  startAsync([this](const http::Request& req, http::Responder respond) {
+    if (req.path == "/later") return answerLater(&loop_, std::move(respond), 200);
+    respond(route(req));
+  });
+  int fd = connect();
+  ASSERT_TRUE(sendAll(fd, get("/later")));
+  ::close(fd);  // gone before the answer
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Reply r = roundTrip(get("/hello"));  // the server carries on
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "hello\n");
+  // A request followed by the client's FIN still gets its late answer.
+  fd = connect();
+  ASSERT_TRUE(sendAll(fd, get("/later")));
+  ::shutdown(fd, SHUT_WR);
+  std::string buf;
+  ASSERT_TRUE(readReply(fd, buf, r));
+  EXPECT_EQ(r.body, "later\n");
+  ::close(fd);
 }
 
 TEST_F(HttpServerTest, CurlGetAndPost) {

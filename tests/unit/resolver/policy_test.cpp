@@ -1,49 +1,15 @@
-// Unit tests: the index built from a zone, and each policy, table-driven (candidates in,
-// ranking out).
+// Unit tests: the index built from a zone, the chain (config, run order, selectors) and the
+// external plug-in loader. Each built-in policy has its own table-driven tests in its folder
+// (resolver/policies/NAME/NAME_test.cpp).
 #include <gtest/gtest.h>
 
-#include "resolver/index.h"
-#include "resolver/policy.h"
-#include "rrtypes/zone_loader.h"
+#include <map>
+
+#include "tests/unit/resolver/policy_test_util.h"
 
 using namespace cdns;
 using namespace cdns::resolver;
-
-namespace {
-
-std::shared_ptr<const Index> index() {
-  static auto idx = [] {
-    auto file = rrtypes::loadZoneFile(CDNS_TEST_DATA "/resolver.zone", "gba.example.");
-    EXPECT_TRUE(file.ok()) << file.error().message;
-    auto zone = authority::Zone::build("gba.example.", file->records, "resolver.zone");
-    EXPECT_TRUE(zone.ok()) << zone.error().message;
-    return Index::build(**zone);
-  }();
-  return idx;
-}
-
-const PolicyRegistry& registry() {
-  static PolicyRegistry r = [] {
-    PolicyRegistry x;
-    registerBuiltinPolicies(x);
-    return x;
-  }();
-  return r;
-}
-
-// Runs a chain given as JSON on the "infer" candidates with `req`; returns the winner or the error.
-std::string decide(const std::string& chainJson, const std::vector<std::pair<std::string, std::string>>& req,
-                   Explanation* why = nullptr) {
-  auto chain = Chain::fromJson(nlohmann::json::parse(chainJson), registry());
-  EXPECT_TRUE(chain.ok()) << chain.error().message;
-  auto r = Requirements::parse(req);
-  EXPECT_TRUE(r.ok());
-  r->now = 1795843260;
-  auto d = (*chain)->decide(*r, index()->candidates("infer"), why);
-  return d ? d->center->name : "error: " + d.error().message;
-}
-
-}  // namespace
+using namespace cdns::resolver::testing;
 
 TEST(Index, ServicesCentersAndTheirState) {
   auto idx = index();
@@ -57,61 +23,128 @@ TEST(Index, ServicesCentersAndTheirState) {
   const Center& sz1 = idx->centers().at("sz1");
   EXPECT_DOUBLE_EQ(sz1.load, 0.3);
   EXPECT_EQ(sz1.gpuFree, 16u);
-  EXPECT_EQ(sz1.gpus.at("H200").second, 64u);
+  ASSERT_EQ(sz1.gpus.size(), 1u);
+  EXPECT_EQ(sz1.gpus[0].model, "H200");
+  EXPECT_EQ(sz1.gpus[0].total, 64u);
+  EXPECT_EQ(sz1.gpusFree(gpuModelKey("H200")), 16u);
+  EXPECT_EQ(sz1.gpusFree(gpuModelKey("A100")), 0u);
+  EXPECT_DOUBLE_EQ(sz1.gpuHourPrice(gpuModelKey("H200")), 25);
+  EXPECT_LT(sz1.gpuHourPrice(gpuModelKey("A100")), 0);
   EXPECT_EQ(sz1.cpuFree, 512u);
   EXPECT_EQ(sz1.jurisdiction, "CN-GD");
   EXPECT_EQ(sz1.ts, 1795843200u);
+  EXPECT_DOUBLE_EQ(sz1.links.at("gz1").rtt, 1.8);
+  for (const Center* k : idx->byId()) EXPECT_EQ(idx->byId()[k->id], k);
 }
 
-TEST(Policies, EachPicksItsCenter) {
-  struct Row {
-    const char* what;
-    const char* chain;
-    std::vector<std::pair<std::string, std::string>> req;
-    const char* winner;
-  };
-  const Row rows[] = {
-      {"load: least loaded", R"({"policies": [{"name": "load"}]})", {}, "sz1"},
-      {"energy: greenest", R"({"policies": [{"name": "energy"}]})", {}, "hk1"},
-      {"price: cheapest CPU", R"({"policies": [{"name": "price"}]})", {}, "gz1"},
-      {"price: cheapest A100 hour", R"({"policies": [{"name": "fits"}, {"name": "price"}]})", {{"gpu", "A100:1"}}, "hk1"},
-      {"network: best rtt to gz1", R"({"policies": [{"name": "network"}]})", {{"peer", "gz1"}}, "sz1"},
-      {"manual", R"({"policies": [{"name": "manual"}, {"name": "load"}]})", {{"center", "hk1"}}, "hk1"},
-      {"fcfs: configured order", R"({"policies": [{"name": "fits"}, {"name": "fcfs", "order": ["hk1", "gz1", "sz1"]}]})", {}, "hk1"},
-      {"fcfs: first that fits", R"({"policies": [{"name": "fits"}, {"name": "fcfs", "order": ["hk1", "gz1", "sz1"]}]})",
-       {{"gpu", "4"}}, "gz1"},
-      {"fits: 12 GPUs", R"({"policies": [{"name": "fits"}, {"name": "price"}]})", {{"gpu", "12"}}, "sz1"},
-      {"fresh drops stale gz1", R"({"policies": [{"name": "fresh", "max_age": 3600}, {"name": "price"}]})", {}, "hk1"},
-      {"jurisdiction HK only", R"({"policies": [{"name": "jurisdiction", "allow": ["HK"]}, {"name": "load"}]})", {}, "hk1"},
-      {"jurisdiction CN", R"({"policies": [{"name": "jurisdiction", "allow": ["CN"]}, {"name": "energy"}]})", {}, "gz1"},
-      {"data: pinned data set", R"({"policies": [{"name": "data"}, {"name": "load"}]})", {{"data", "genomes"}}, "gz1"},
-      {"data: movable data weighs", R"({"policies": [{"name": "data", "weight": 5}, {"name": "price"}]})",
-       {{"data", "imagenet-2012"}}, "sz1"},
-      {"qos: rtt limit", R"({"policies": [{"name": "qos", "max_rtt_ms": 3}, {"name": "price"}]})", {{"peer", "gz1"}}, "sz1"},
-      {"weights: price outweighs load",
-       R"({"policies": [{"name": "load", "weight": 1}, {"name": "price", "weight": 3}]})", {}, "gz1"},
-  };
-  for (const auto& row : rows) EXPECT_EQ(decide(row.chain, row.req), row.winner) << row.what;
-}
-
-TEST(Policies, NothingFitsSaysWhatWasMissing) {
-  std::string r = decide(R"({"policies": [{"name": "fits"}, {"name": "price"}]})", {{"gpu", "100"}});
-  EXPECT_EQ(r, "error: no center left after fits (asked: gpu=100)");
-  Explanation why;
-  decide(R"({"policies": [{"name": "fits"}, {"name": "load"}]})", {{"gpu", "10"}}, &why);
-  bool saw = false;
-  for (const auto& v : why.verdicts)
-    if (v.stage == "fits" && v.center == "hk1" && v.verdict == "dropped: gpu 2 free < 10") saw = true;
-  EXPECT_TRUE(saw) << why.toJson().dump();
-  EXPECT_EQ(why.verdicts.back().stage, "select");
-}
-
-TEST(Policies, ConfigErrorsNameThePath) {
-  auto bad = Chain::fromJson(nlohmann::json::parse(R"({"policies": [{"name": "load"}, {"name": "cheapest"}]})"), registry());
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().message.find("/policies/1: unknown policy \"cheapest\""), std::string::npos) << bad.error().message;
-  auto fresh = Chain::fromJson(nlohmann::json::parse(R"({"policies": [{"name": "fresh"}]})"), registry());
-  EXPECT_NE(fresh.error().message.find("/policies/0: fresh: \"max_age\""), std::string::npos);
+TEST(Chain, RunOrderAndConfigErrors) {
+  auto chain = Chain::fromJson(nlohmann::json::parse(R"({"policies": [{"name": "fits"}, {"name": "load"}],
+                                                         "select": {"name": "weighted", "top": 2}})"),
+                               registry());
+  ASSERT_TRUE(chain.ok()) << chain.error().message;
+  EXPECT_EQ((*chain)->order(), (std::vector<std::string>{"fits", "load", "select:weighted"}));
+  runRows({
+      {"unknown policy", R"({"policies": [{"name": "load"}, {"name": "cheapest"}]})", {},
+       "config error: /policies/1: unknown policy \"cheapest\" (known: data, energy, fcfs, fits, fresh, jurisdiction, load, "
+       "manual, network, price, qos)"},
+      {"no policies", R"({"policies": []})", {}, "config error: /policies: expected a non-empty array"},
+      {"unknown chain key", R"({"policies": [{"name": "load"}], "selector": "best"})", {},
+       "config error: /selector: unknown key (policies, select)"},
+      {"unknown selector", R"({"policies": [{"name": "load"}], "select": "random"})", {},
+       "config error: /select: unknown selector \"random\" (known: best, weighted, sticky)"},
+      {"bad top", R"({"policies": [{"name": "load"}], "select": {"name": "weighted", "top": 0}})", {},
+       "config error: /select/top: expected a whole number from 1 to 1000"},
+  });
   EXPECT_FALSE(Requirements::parse({{"gpu", "lots"}}).ok());
   EXPECT_EQ(Requirements::parse({{"mem", "64g"}})->mem, 64ULL << 30);
+  EXPECT_EQ(Requirements::parse({{"gpu", "H200:4"}})->gpuModel, "H200");
+  EXPECT_EQ(Requirements::parse({{"peer", "gz1"}})->peer, "gz1");
+}
+
+TEST(Chain, NothingFitsSaysWhatWasMissing) {
+  EXPECT_EQ(decide(R"({"policies": [{"name": "fits"}, {"name": "price"}]})", {{"gpu", "100"}}),
+            "error: no center left after fits (asked: gpu=100)");
+  Explanation why;
+  decide(R"({"policies": [{"name": "fits"}, {"name": "load"}]})", {{"gpu", "10"}}, &why);
+  EXPECT_EQ(why.verdicts.back().stage, "select");
+  EXPECT_EQ(why.verdicts.back().verdict, "chosen: best score 1");
+}
+
+TEST(Selector, WeightedSpreadsAmongTheTopK) {
+  // load scores: sz1 1, gz1 0.69, hk1 0. Top 2 share the draws, hk1 never gets one.
+  std::map<std::string, int> wins;
+  for (uint64_t nonce = 0; nonce < 1000; ++nonce)
+    ++wins[decide(R"({"policies": [{"name": "load"}], "select": {"name": "weighted", "top": 2}})", {}, nullptr,
+                  [&](Requirements& r) { r.nonce = nonce; })];
+  EXPECT_EQ(wins.count("hk1"), 0u);
+  EXPECT_GT(wins["sz1"], wins["gz1"]);  // the better score draws more often
+  EXPECT_GT(wins["gz1"], 100);
+  EXPECT_EQ(wins["sz1"] + wins["gz1"], 1000);
+  // The same nonce draws the same center.
+  auto once = [](uint64_t n) {
+    return decide(R"({"policies": [{"name": "load"}], "select": {"name": "weighted", "top": 3}})", {}, nullptr,
+                  [&](Requirements& r) { r.nonce = n; });
+  };
+  EXPECT_EQ(once(42), once(42));
+}
+
+TEST(Selector, StickyKeepsASubnetOnOneCenter) {
+  const char* chain = R"({"policies": [{"name": "load"}], "select": {"name": "sticky", "top": 3}})";
+  std::map<std::string, int> spread;
+  for (uint64_t subnet = 1; subnet <= 300; ++subnet) {
+    auto first = decide(chain, {}, nullptr, [&](Requirements& r) { r.clientKey = subnet; });
+    for (int again = 0; again < 3; ++again)
+      EXPECT_EQ(decide(chain, {}, nullptr, [&](Requirements& r) { r.clientKey = subnet; }), first);
+    ++spread[first];
+  }
+  EXPECT_EQ(spread.size(), 3u);  // different subnets land on different centers
+  // With top 1 it is "best".
+  EXPECT_EQ(decide(R"({"policies": [{"name": "load"}], "select": {"name": "sticky", "top": 1}})", {}, nullptr,
+                   [&](Requirements& r) { r.clientKey = 7; }),
+            "sz1");
+}
+
+#ifdef CDNS_AFFINITY_PLUGIN
+TEST(Plugin, LoadedThroughTheCEntryPoint) {
+  PolicyRegistry r;
+  registerBuiltinPolicies(r);
+  auto name = loadPolicyPlugin(r, CDNS_AFFINITY_PLUGIN);
+  ASSERT_TRUE(name.ok()) << name.error().message;
+  EXPECT_EQ(*name, "affinity");
+  auto again = loadPolicyPlugin(r, CDNS_AFFINITY_PLUGIN);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("a policy named \"affinity\" already exists"), std::string::npos);
+  auto run = [&](const std::string& json, std::vector<std::pair<std::string, std::string>> req, Explanation* why) {
+    auto chain = Chain::fromJson(nlohmann::json::parse(json), r);
+    if (!chain) return "config error: " + chain.error().message;
+    auto q = Requirements::parse(req);
+    q->now = kNow;
+    auto cands = index()->candidates("infer");
+    auto d = (*chain)->decide(*q, cands, why);
+    return d ? d->center->name : "error: " + d.error().message;
+  };
+  // A region bonus outweighs load; avoided centers are gone.
+  EXPECT_EQ(run(R"({"policies": [{"name": "affinity", "regions": ["guangzhou"], "bonus": 2}, {"name": "load"}]})", {}, nullptr), "gz1");
+  EXPECT_EQ(run(R"({"policies": [{"name": "affinity", "regions": ["guangzhou"], "bonus": 2}, {"name": "load"}]})",
+                {{"region", "Hong Kong"}}, nullptr),
+            "hk1");
+  Explanation why;
+  EXPECT_EQ(run(R"({"policies": [{"name": "affinity", "avoid": ["sz1"]}, {"name": "load"}]})", {}, &why), "gz1");
+  EXPECT_EQ(verdict(why, "affinity", "sz1"), "dropped: 1 avoided, bonus 1 in 0 region(s)");
+  EXPECT_EQ(run(R"({"policies": [{"name": "affinity", "avoid": ["sz1", "gz1", "hk1"]}]})", {}, nullptr),
+            "error: no center left after affinity");
+  // The plug-in's own config check, with the path of the entry.
+  EXPECT_EQ(run(R"({"policies": [{"name": "load"}, {"name": "affinity", "regions": "shenzhen"}]})", {}, nullptr),
+            "config error: /policies/1: affinity: bad or unknown key \"regions\" (regions, avoid, bonus)");
+}
+#endif
+
+TEST(Plugin, RefusesWhatIsNotAPlugin) {
+  PolicyRegistry r;
+  auto missing = loadPolicyPlugin(r, "/nonexistent/cdns_policy_x.so");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("plug-in /nonexistent/cdns_policy_x.so: "), std::string::npos);
+  auto libc = loadPolicyPlugin(r, "libc.so.6");  // loads, but has no entry point
+  ASSERT_FALSE(libc.ok());
+  EXPECT_NE(libc.error().message.find("no cdns_policy_plugin entry point"), std::string::npos);
 }

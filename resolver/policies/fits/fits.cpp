@@ -1,0 +1,48 @@
+// fits: keeps the centers with enough free GPUs (of the model asked for), CPUs and memory, after
+// what this resolver has already handed out since the center's last update (reservations).
+#include "resolver/policies/helpers.h"
+
+namespace cdns::resolver::policies {
+namespace {
+
+uint64_t left(uint64_t free, uint64_t held) { return free > held ? free - held : 0; }
+
+std::string sizeText(uint64_t bytes) {
+  const char* units[] = {"", "K", "M", "G", "T", "P"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 5) v /= 1024, ++u;
+  return fmt(v) + units[u];
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Policy>> makeFits(const nlohmann::json& j) {
+  if (auto s = checkKeys("fits", j, {}); !s) return s.error();
+  return makePolicy("fits", [](const Requirements& q, std::vector<Candidate>& c, Explanation* w) {
+    filterBy(
+        "fits", c, w,
+        [&](const Candidate& x) {
+          const Center& k = *x.center;
+          if (q.held.empty())
+            return (!q.gpus || k.gpusFree(q.gpuModelKey) >= q.gpus) && k.cpuFree >= q.cpus && (!q.mem || k.memFree >= q.mem);
+          Held h = q.heldFor(k);
+          return (!q.gpus || left(k.gpusFree(q.gpuModelKey), h.gpus) >= q.gpus) && left(k.cpuFree, h.cpus) >= q.cpus &&
+                 (!q.mem || left(k.memFree, h.mem) >= q.mem);
+        },
+        [&](const Candidate& x) -> std::string {
+          const Center& k = *x.center;
+          Held h = q.heldFor(k);
+          auto held = [](uint64_t h) { return h ? " (" + std::to_string(h) + " handed out)" : std::string(); };
+          std::string gpu = q.gpuModel.empty() ? "gpu " : "gpu " + q.gpuModel + " ";
+          if (uint64_t g = left(k.gpusFree(q.gpuModelKey), h.gpus); q.gpus && g < q.gpus)
+            return gpu + std::to_string(g) + " free" + held(h.gpus) + " < " + std::to_string(q.gpus);
+          if (uint64_t n = left(k.cpuFree, h.cpus); n < q.cpus)
+            return "cpu " + std::to_string(n) + " free" + held(h.cpus) + " < " + std::to_string(q.cpus);
+          return "mem " + sizeText(left(k.memFree, h.mem)) + " free < " + sizeText(q.mem);
+        });
+    return Policy::Flow::kContinue;
+  });
+}
+
+}  // namespace cdns::resolver::policies

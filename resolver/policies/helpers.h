@@ -1,0 +1,148 @@
+// What the built-in policies share: filtering and ranking loops that cost nothing extra when no
+// explanation was asked for (reasons are only formatted for an explanation), and config checks.
+#pragma once
+
+#include <cmath>
+#include <cstdio>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "resolver/policy.h"
+
+namespace cdns::resolver::policies {
+
+inline std::string fmt(double v) {
+  char b[32];
+  snprintf(b, sizeof b, "%.3g", v);
+  return b;
+}
+
+/// Refuses keys a policy does not know ("price: unknown key \\"wieght\\"").
+inline Status checkKeys(const std::string& policy, const nlohmann::json& j, std::initializer_list<const char*> known) {
+  if (!j.is_object()) return makeError(policy + ": expected an object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    bool ok = it.key() == "name";
+    for (const char* k : known) ok = ok || it.key() == k;
+    if (!ok) return makeError(policy + ": unknown key \"" + it.key() + "\"");
+  }
+  return {};
+}
+
+/// "weight" (a number >= 0, default 1).
+inline Result<double> weightOf(const std::string& policy, const nlohmann::json& j) {
+  if (!j.contains("weight")) return 1.0;
+  if (!j["weight"].is_number() || j["weight"].get<double>() < 0) return makeError(policy + ": \"weight\" must be a number >= 0");
+  return j["weight"].get<double>();
+}
+
+/// Keeps the candidates `keep` accepts, in order. `reason` (called only for an explanation)
+/// says why a candidate was dropped.
+template <class Keep, class Reason>
+void filterBy(const std::string& stage, std::vector<Candidate>& cands, Explanation* why, Keep keep, Reason reason) {
+  size_t out = 0;
+  for (size_t i = 0; i < cands.size(); ++i) {
+    bool k = keep(cands[i]);
+    if (why) why->add(stage, cands[i].center->name, k ? "kept" : "dropped: " + reason(cands[i]));
+    if (k) cands[out++] = cands[i];
+  }
+  cands.resize(out);
+}
+
+/// Adds weight x goodness to each score, goodness 1 for the lowest cost and 0 for the highest
+/// (linear between; 1 for all when the costs are equal).
+template <class Cost>
+void rankByCost(const std::string& stage, double weight, std::vector<Candidate>& cands, Explanation* why, Cost cost) {
+  if (cands.empty()) return;
+  double lo = INFINITY, hi = -INFINITY;
+  for (const auto& c : cands) {
+    double v = cost(c);
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+  }
+  double span = hi - lo;
+  for (auto& c : cands) {
+    double v = cost(c);
+    double add = span > 0 ? weight * (hi - v) / span : weight;
+    c.score += add;
+    if (why) why->add(stage, c.center->name, "cost " + fmt(v) + " -> +" + fmt(add));
+  }
+}
+
+/// A policy class from its name and a callable with the signature of Policy::apply.
+template <class Fn>
+class FnPolicy final : public Policy {
+ public:
+  FnPolicy(std::string name, Fn fn) : name_(std::move(name)), fn_(std::move(fn)) {}
+  const std::string& name() const override { return name_; }
+  Flow apply(const Requirements& r, std::vector<Candidate>& c, Explanation* w) const override { return fn_(r, c, w); }
+
+ private:
+  std::string name_;
+  Fn fn_;
+};
+
+template <class Fn>
+Result<std::unique_ptr<Policy>> makePolicy(std::string name, Fn fn) {
+  return std::unique_ptr<Policy>(new FnPolicy<Fn>(std::move(name), std::move(fn)));
+}
+
+/// The path from the client to a center, as well as the resolver knows it: the center's NETQ
+/// link to the client's access point (`peer`) when it publishes one; else the resolver's own
+/// probe of the center's endpoints; else the center's best published link (how well connected it
+/// is at all); else `unknown` ms. `source` says which ("netq", "probe", "best", "none").
+inline Center::Link linkFor(const Candidate& x, const Requirements& q, double unknown, const char** source = nullptr) {
+  const Center& k = *x.center;
+  auto say = [&](const char* s) {
+    if (source) *source = s;
+  };
+  if (!q.peer.empty()) {
+    if (q.peer == k.name) {  // the client's access point is the center itself
+      say("netq");
+      return Center::Link{0, 0, 0, 1e15};
+    }
+    if (auto it = k.links.find(q.peer); it != k.links.end()) {
+      say("netq");
+      return it->second;
+    }
+  }
+  if (k.id < q.probeRttMs.size() && q.probeRttMs[k.id] >= 0) {
+    say("probe");
+    return Center::Link{q.probeRttMs[k.id], 0, 0, 0};
+  }
+  if (!k.links.empty()) {
+    Center::Link best;
+    for (const auto& [p, l] : k.links)
+      if (l.rtt < best.rtt) best = l;
+    say("best");
+    return best;
+  }
+  say("none");
+  return Center::Link{unknown, 0, 0, 0};
+}
+
+/// A number >= 0 from `j[key]`, or `dflt` when absent.
+inline Result<double> numberOf(const std::string& policy, const nlohmann::json& j, const char* key, double dflt) {
+  if (!j.contains(key)) return dflt;
+  if (!j[key].is_number() || j[key].get<double>() < 0) return makeError(policy + ": \"" + key + "\" must be a number >= 0");
+  return j[key].get<double>();
+}
+
+// The factories, one per folder.
+Result<std::unique_ptr<Policy>> makeManual(const nlohmann::json& j);
+Result<std::unique_ptr<Policy>> makeFcfs(const nlohmann::json& j);
+Result<std::unique_ptr<Policy>> makeFits(const nlohmann::json& j);
+Result<std::unique_ptr<Policy>> makeFresh(const nlohmann::json& j);
+Result<std::unique_ptr<Policy>> makeJurisdiction(const nlohmann::json& j);
+Result<std::unique_ptr<Policy>> makeLoad(const nlohmann::json& j);
+Result<std::unique_ptr<Policy>> makeEnergy(const nlohmann::json& j);
+Result<std::unique_ptr<Policy>> makePrice(const nlohmann::json& j);
+Result<std::unique_ptr<Policy>> makeNetwork(const nlohmann::json& j);
+Result<std::unique_ptr<Policy>> makeData(const nlohmann::json& j);
+Result<std::unique_ptr<Policy>> makeQos(const nlohmann::json& j);
+
+}  // namespace cdns::resolver::policies

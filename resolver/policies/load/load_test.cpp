@@ -1,0 +1,23 @@
+// load: the least loaded center, reservations counted.
+#include "tests/unit/resolver/policy_test_util.h"
+
+using namespace cdns::resolver;
+using namespace cdns::resolver::testing;
+
+
+TEST(Load, LeastLoaded) {
+  runRows({
+      {"least loaded", R"({"policies": [{"name": "load"}]})", {}, "sz1"},
+      {"a long queue weighs", R"({"policies": [{"name": "load", "queue_weight": 0.5}]})", {}, "sz1"},
+      {"price outweighs load", R"({"policies": [{"name": "load", "weight": 1}, {"name": "price", "weight": 3}]})", {}, "gz1"},
+      {"bad weight", R"({"policies": [{"name": "load", "weight": -1}]})", {}, "config error: /policies/0: load: \"weight\" must be a number >= 0"},
+  });
+}
+
+TEST(Load, WhatWasHandedOutCounts) {
+  // sz1 (load 0.30) has had 1,000 of its 4,096 CPUs handed out since it last published: gz1
+  // (0.50 + 3 queued) is now the better bet.
+  std::vector<Held> held(index()->byId().size());
+  held[index()->centers().at("sz1").id].cpus = 1000;
+  EXPECT_EQ(decide(R"({"policies": [{"name": "load"}]})", {}, nullptr, [&](Requirements& r) { r.held = held; }), "gz1");
+}
