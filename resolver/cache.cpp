@@ -25,7 +25,8 @@ bool soaMinimum(const uint8_t* msg, size_t rdStart, size_t rdlen, uint32_t& mini
 }  // namespace
 
 Result<CachedResponse> prepareResponse(const uint8_t* msg, size_t len, const TtlLimits& limits) {
-  if (len < dns::kHeaderSize) return makeError("response of " + std::to_string(len) + " bytes, shorter than a header");
+  if (len < dns::kHeaderSize)
+    return makeError("response of " + std::to_string(len) + " bytes, shorter than a header");
   WireReader r(msg, len);
   r.skip(2);
   uint16_t flags = r.u16(), qd = r.u16(), an = r.u16(), ns = r.u16(), ar = r.u16();
@@ -55,8 +56,10 @@ Result<CachedResponse> prepareResponse(const uint8_t* msg, size_t len, const Ttl
     if (!r.skip(rdlen)) return makeError(where + ": runs past the end of the message");
     if (out.upstreamEdns) return makeError(where + ": follows the OPT record");
     if (type == dns::kOPT) {
-      // RFC 6891 §6.1.1: at most one, in the additional section; its TTL holds the upper rcode bits.
-      if (i < static_cast<uint32_t>(an) + ns) return makeError(where + ": OPT outside the additional section");
+      // RFC 6891 §6.1.1: at most one, in the additional section; its TTL holds the upper rcode
+      // bits.
+      if (i < static_cast<uint32_t>(an) + ns)
+        return makeError(where + ": OPT outside the additional section");
       out.upstreamEdns = true;
       out.rcode = static_cast<uint16_t>(out.rcode | (ttl >> 24) << 4);
       optStart = start;
@@ -67,7 +70,8 @@ Result<CachedResponse> prepareResponse(const uint8_t* msg, size_t len, const Ttl
     bool authority = i >= an && i < static_cast<uint32_t>(an) + ns;
     if (out.negative && authority && type == dns::kSOA) {
       uint32_t minimum = 0;
-      if (!soaMinimum(msg, rdStart, rdlen, minimum)) return makeError(where + ": SOA rdata malformed");
+      if (!soaMinimum(msg, rdStart, rdlen, minimum))
+        return makeError(where + ": SOA rdata malformed");
       ttl = std::min(ttl, minimum);  // RFC 2308 §5
       cap = limits.maxNegativeTtl;
       soaSeen = true;
@@ -90,7 +94,8 @@ Result<CachedResponse> prepareResponse(const uint8_t* msg, size_t len, const Ttl
   return out;
 }
 
-std::string Cache::key(std::string_view lname, uint16_t qtype, uint16_t qclass, bool dnssecOk, bool checkingDisabled) {
+std::string Cache::key(std::string_view lname, uint16_t qtype, uint16_t qclass, bool dnssecOk,
+                       bool checkingDisabled) {
   std::string k(lname);
   k.push_back(static_cast<char>(qtype >> 8));
   k.push_back(static_cast<char>(qtype));
@@ -140,7 +145,8 @@ std::optional<std::vector<uint8_t>> Cache::lookup(const std::string& key, uint64
   // Every stored TTL is at least the entry's, so none goes below zero (RFC 1035 §3.2.1 intent).
   uint32_t age = static_cast<uint32_t>((nowMs - std::min(nowMs, e.storedMs)) / 1000);
   std::vector<uint8_t> out = e.wire;
-  for (size_t i = 0; i < e.ttlOffsets.size(); ++i) dns::put32(out.data() + e.ttlOffsets[i], e.ttls[i] - std::min(age, e.ttls[i]));
+  for (size_t i = 0; i < e.ttlOffsets.size(); ++i)
+    dns::put32(out.data() + e.ttlOffsets[i], e.ttls[i] - std::min(age, e.ttls[i]));
   lru_.splice(lru_.begin(), lru_, it->second);
   ++stats_.hits;
   return out;

@@ -19,8 +19,8 @@ namespace cdns::resolver {
 
 /// How long answers may stay.
 struct TtlLimits {
-  uint32_t maxTtl = 86400;          // positive answers: longer TTLs are lowered to this
-  uint32_t maxNegativeTtl = 3600;   // NXDOMAIN/NODATA (RFC 2308 §5 suggests 1-3 hours at most)
+  uint32_t maxTtl = 86400;         // positive answers: longer TTLs are lowered to this
+  uint32_t maxNegativeTtl = 3600;  // NXDOMAIN/NODATA (RFC 2308 §5 suggests 1-3 hours at most)
 };
 
 /// An upstream response as the cache keeps it: the message without its OPT record (the EDNS of
@@ -82,7 +82,9 @@ class Cache {
     uint64_t expiresMs = 0;
   };
   using List = std::list<Entry>;
-  static size_t cost(const Entry& e) { return e.key.size() + e.wire.size() + 8 * e.ttls.size() + 96; }
+  static size_t cost(const Entry& e) {
+    return e.key.size() + e.wire.size() + 8 * e.ttls.size() + 96;
+  }
   void erase(List::iterator it);
 
   Limits limits_;

@@ -20,7 +20,8 @@ constexpr size_t kMaxWaiters = 256;     // clients waiting for the same question
 // The OPT record of our replies (RFC 6891 §6.1.2): our buffer size, DO echoed (RFC 3225 §3), and
 // optionally an Extended DNS Error (RFC 8914 §2) with extra text.
 size_t writeOpt(uint8_t* p, const authority::ParsedQuery& q, int ede, const std::string& text) {
-  uint8_t opt[11] = {0, 0, dns::kOPT, 0, 0, 0, 0, static_cast<uint8_t>(q.ednsDo ? 0x80 : 0), 0, 0, 0};
+  uint8_t opt[11] = {0, 0, dns::kOPT, 0, 0, 0, 0, static_cast<uint8_t>(q.ednsDo ? 0x80 : 0),
+                     0, 0, 0};
   dns::put16(opt + 3, kForwardUdpPayload);
   size_t n = sizeof opt;
   if (ede >= 0) dns::put16(opt + 9, static_cast<uint16_t>(6 + text.size()));
@@ -46,36 +47,45 @@ std::string aresText(int status) { return ares_strerror(status); }
 }  // namespace
 
 ForwardConfig ForwardConfig::fromConfig(const ConfigNode& node) {
-  node.checkKnown({"upstreams", "timeout_ms", "attempts", "cache_size", "cache_bytes", "max_ttl", "max_negative_ttl"});
+  node.checkKnown({"upstreams", "timeout_ms", "attempts", "cache_size", "cache_bytes", "max_ttl",
+                   "max_negative_ttl"});
   ForwardConfig c;
   auto ups = node.strings("upstreams");
   if (ups.empty()) node.fail("upstreams", "expected at least one address");
   for (size_t i = 0; i < ups.size(); ++i) {
     auto a = net::parseHostPort(ups[i], 53);
-    if (!a) throw ConfigError(node.pathOf("upstreams") + "/" + std::to_string(i), a.error().message);
+    if (!a)
+      throw ConfigError(node.pathOf("upstreams") + "/" + std::to_string(i), a.error().message);
     c.upstreams.push_back(*a);
   }
   c.timeoutMs = static_cast<int>(node.integer("timeout_ms", 10, 60000, c.timeoutMs));
   c.attempts = static_cast<int>(node.integer("attempts", 1, 10, c.attempts));
-  c.cache.maxEntries = static_cast<size_t>(node.integer("cache_size", 0, 100000000, static_cast<int64_t>(c.cache.maxEntries)));
-  c.cache.maxBytes = static_cast<size_t>(node.integer("cache_bytes", 65536, int64_t{1} << 40, static_cast<int64_t>(c.cache.maxBytes)));
+  c.cache.maxEntries = static_cast<size_t>(
+      node.integer("cache_size", 0, 100000000, static_cast<int64_t>(c.cache.maxEntries)));
+  c.cache.maxBytes = static_cast<size_t>(
+      node.integer("cache_bytes", 65536, int64_t{1} << 40, static_cast<int64_t>(c.cache.maxBytes)));
   c.ttl.maxTtl = static_cast<uint32_t>(node.integer("max_ttl", 1, 604800, c.ttl.maxTtl));
-  c.ttl.maxNegativeTtl = static_cast<uint32_t>(node.integer("max_negative_ttl", 0, 86400, c.ttl.maxNegativeTtl));
+  c.ttl.maxNegativeTtl =
+      static_cast<uint32_t>(node.integer("max_negative_ttl", 0, 86400, c.ttl.maxNegativeTtl));
   return c;
 }
 
-size_t writeForwardReply(const authority::ParsedQuery& q, const std::vector<uint8_t>& stored, bool udp, uint8_t* out,
-                         size_t cap) {
+size_t writeForwardReply(const authority::ParsedQuery& q, const std::vector<uint8_t>& stored,
+                         bool udp, uint8_t* out, size_t cap) {
   size_t qend = dns::kHeaderSize + q.qnameLen + 4;
   if (stored.size() < qend || dns::get16(stored.data() + 4) != 1) return 0;
-  std::string_view sname(reinterpret_cast<const char*>(stored.data()) + dns::kHeaderSize, q.qnameLen);
-  if (!dns::nameEqual(sname, std::string_view(reinterpret_cast<const char*>(q.qname), q.qnameLen)) ||
-      dns::get16(stored.data() + qend - 4) != q.qtype || dns::get16(stored.data() + qend - 2) != q.qclass)
+  std::string_view sname(reinterpret_cast<const char*>(stored.data()) + dns::kHeaderSize,
+                         q.qnameLen);
+  if (!dns::nameEqual(sname,
+                      std::string_view(reinterpret_cast<const char*>(q.qname), q.qnameLen)) ||
+      dns::get16(stored.data() + qend - 4) != q.qtype ||
+      dns::get16(stored.data() + qend - 2) != q.qclass)
     return 0;
   size_t optLen = q.hasEdns ? 11 : 0;
   size_t limit = std::min(cap, udp ? udpLimit(q) : size_t{65535});
   uint16_t sflags = dns::get16(stored.data() + 2);
-  uint16_t flags = static_cast<uint16_t>(dns::kFlagQR | dns::kFlagRA | (q.flags & (dns::kFlagRD | dns::kFlagCD)) | (sflags & 0xF));
+  uint16_t flags = static_cast<uint16_t>(
+      dns::kFlagQR | dns::kFlagRA | (q.flags & (dns::kFlagRD | dns::kFlagCD)) | (sflags & 0xF));
   // RFC 6840 §5.8: AD only to a client that asked for it (AD or DO set).
   if ((sflags & dns::kFlagAD) && (q.ednsDo || (q.flags & dns::kFlagAD))) flags |= dns::kFlagAD;
   bool tc = stored.size() + optLen > limit;  // RFC 1035 §4.2.1: the client retries over TCP
@@ -93,14 +103,16 @@ size_t writeForwardReply(const authority::ParsedQuery& q, const std::vector<uint
   return body + optLen;
 }
 
-size_t writeForwardFailure(const authority::ParsedQuery& q, uint16_t code, const std::string& text, uint8_t* out,
-                           size_t cap) {
+size_t writeForwardFailure(const authority::ParsedQuery& q, uint16_t code, const std::string& text,
+                           uint8_t* out, size_t cap) {
   std::string t = text.substr(0, 300);
   size_t qend = dns::kHeaderSize + q.qnameLen + 4;
   if (qend + 17 + t.size() > cap) return 0;
   std::memset(out, 0, dns::kHeaderSize);
   dns::put16(out, q.id);
-  dns::put16(out + 2, static_cast<uint16_t>(dns::kFlagQR | dns::kFlagRA | (q.flags & (dns::kFlagRD | dns::kFlagCD)) | dns::kServFail));
+  dns::put16(out + 2,
+             static_cast<uint16_t>(dns::kFlagQR | dns::kFlagRA |
+                                   (q.flags & (dns::kFlagRD | dns::kFlagCD)) | dns::kServFail));
   dns::put16(out + 4, 1);
   std::memcpy(out + dns::kHeaderSize, q.qname, q.qnameLen);
   dns::put16(out + qend - 4, q.qtype);
@@ -117,7 +129,8 @@ struct Forwarder::Poll {
   ares_socket_t fd;
 };
 
-Forwarder::Forwarder(uv_loop_t* loop, const ForwardConfig& config) : loop_(loop), config_(config), cache_(config.cache) {}
+Forwarder::Forwarder(uv_loop_t* loop, const ForwardConfig& config)
+    : loop_(loop), config_(config), cache_(config.cache) {}
 
 Result<std::unique_ptr<Forwarder>> Forwarder::create(uv_loop_t* loop, const ForwardConfig& config) {
   static std::once_flag once;
@@ -146,9 +159,11 @@ Result<std::unique_ptr<Forwarder>> Forwarder::create(uv_loop_t* loop, const Forw
     n.next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
     n.family = sa->sa_family;
     if (sa->sa_family == AF_INET)
-      std::memcpy(&n.addr.addr4, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, sizeof n.addr.addr4);
+      std::memcpy(&n.addr.addr4, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr,
+                  sizeof n.addr.addr4);
     else
-      std::memcpy(&n.addr.addr6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, sizeof n.addr.addr6);
+      std::memcpy(&n.addr.addr6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr,
+                  sizeof n.addr.addr6);
     n.udp_port = n.tcp_port = net::portOf(sa);
   }
   rc = ares_set_servers_ports(f->channel_, nodes.empty() ? nullptr : nodes.data());
@@ -157,25 +172,38 @@ Result<std::unique_ptr<Forwarder>> Forwarder::create(uv_loop_t* loop, const Forw
   uv_timer_init(loop, f->timer_);
   f->timer_->data = f.get();
   for (const auto& u : config.upstreams)
-    f->upstreamList_ += (f->upstreamList_.empty() ? "" : ",") + net::formatAddr(reinterpret_cast<const sockaddr*>(&u));
-  log::info("resolver.forward").kv("upstreams", f->upstreamList_).kv("timeout_ms", config.timeoutMs).kv("attempts", config.attempts)
-      .kv("cache_size", config.cache.maxEntries).msg("forwarding names outside the compute zones");
+    f->upstreamList_ += (f->upstreamList_.empty() ? "" : ",") +
+                        net::formatAddr(reinterpret_cast<const sockaddr*>(&u));
+  log::info("resolver.forward")
+      .kv("upstreams", f->upstreamList_)
+      .kv("timeout_ms", config.timeoutMs)
+      .kv("attempts", config.attempts)
+      .kv("cache_size", config.cache.maxEntries)
+      .msg("forwarding names outside the compute zones");
   return f;
 }
 
 Forwarder::~Forwarder() {
-  log::info("resolver.forward").kv("queries", stats_.queries).kv("cache_hits", stats_.cacheHits)
-      .kv("upstream_queries", stats_.upstreamQueries).kv("upstream_failures", stats_.upstreamFailures)
-      .kv("coalesced", stats_.coalesced).kv("cache_entries", cache_.size()).kv("evictions", cache_.stats().evictions)
+  log::info("resolver.forward")
+      .kv("queries", stats_.queries)
+      .kv("cache_hits", stats_.cacheHits)
+      .kv("upstream_queries", stats_.upstreamQueries)
+      .kv("upstream_failures", stats_.upstreamFailures)
+      .kv("coalesced", stats_.coalesced)
+      .kv("cache_entries", cache_.size())
+      .kv("evictions", cache_.stats().evictions)
       .msg("stopped");
   // Fails what is in flight (callbacks with ARES_EDESTRUCTION) and closes its sockets, which
   // closes their polls through sockState.
   if (channel_) ares_destroy(channel_);
   for (auto& [fd, p] : polls_) {
     uv_poll_stop(&p->h);
-    uv_close(reinterpret_cast<uv_handle_t*>(&p->h), [](uv_handle_t* h) noexcept { delete static_cast<Poll*>(h->data); });
+    uv_close(reinterpret_cast<uv_handle_t*>(&p->h),
+             [](uv_handle_t* h) noexcept { delete static_cast<Poll*>(h->data); });
   }
-  if (timer_) uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) noexcept { delete reinterpret_cast<uv_timer_t*>(h); });
+  if (timer_)
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_),
+             [](uv_handle_t* h) noexcept { delete reinterpret_cast<uv_timer_t*>(h); });
 }
 
 void Forwarder::sockState(ares_socket_t fd, bool readable, bool writable) {
@@ -183,7 +211,8 @@ void Forwarder::sockState(ares_socket_t fd, bool readable, bool writable) {
   if (!readable && !writable) {
     if (it == polls_.end()) return;
     uv_poll_stop(&it->second->h);  // before c-ares closes the socket
-    uv_close(reinterpret_cast<uv_handle_t*>(&it->second->h), [](uv_handle_t* h) noexcept { delete static_cast<Poll*>(h->data); });
+    uv_close(reinterpret_cast<uv_handle_t*>(&it->second->h),
+             [](uv_handle_t* h) noexcept { delete static_cast<Poll*>(h->data); });
     polls_.erase(it);
     return;
   }
@@ -193,7 +222,10 @@ void Forwarder::sockState(ares_socket_t fd, bool readable, bool writable) {
   } else {
     p = new Poll{{}, this, fd};
     if (int rc = uv_poll_init_socket(loop_, &p->h, fd); rc != 0) {
-      log::error("resolver.forward").kv("fd", fd).kv("error", uv_strerror(rc)).msg("cannot watch an upstream socket");
+      log::error("resolver.forward")
+          .kv("fd", fd)
+          .kv("error", uv_strerror(rc))
+          .msg("cannot watch an upstream socket");
       delete p;
       return;
     }
@@ -218,7 +250,8 @@ void Forwarder::armTimer() {
     uv_timer_stop(timer_);
     return;
   }
-  uint64_t ms = static_cast<uint64_t>(t->tv_sec) * 1000 + static_cast<uint64_t>(t->tv_usec + 999) / 1000;
+  uint64_t ms =
+      static_cast<uint64_t>(t->tv_sec) * 1000 + static_cast<uint64_t>(t->tv_usec + 999) / 1000;
   uv_timer_start(
       timer_,
       [](uv_timer_t* h) noexcept {
@@ -234,7 +267,8 @@ std::vector<uint8_t> Forwarder::upstreamQuery(const authority::ParsedQuery& q, b
   // ID is c-ares' to choose.
   size_t qend = dns::kHeaderSize + q.qnameLen + 4;
   std::vector<uint8_t> m(qend + (edns ? 11 : 0), 0);
-  dns::put16(m.data() + 2, static_cast<uint16_t>(dns::kFlagRD | dns::kFlagAD | (q.flags & dns::kFlagCD)));
+  dns::put16(m.data() + 2,
+             static_cast<uint16_t>(dns::kFlagRD | dns::kFlagAD | (q.flags & dns::kFlagCD)));
   dns::put16(m.data() + 4, 1);
   dns::put16(m.data() + 10, edns ? 1 : 0);
   std::memcpy(m.data() + dns::kHeaderSize, q.lname, q.qnameLen);
@@ -244,12 +278,21 @@ std::vector<uint8_t> Forwarder::upstreamQuery(const authority::ParsedQuery& q, b
   return m;
 }
 
-bool Forwarder::handle(const uint8_t* msg, size_t len, bool udp, const std::vector<ComputeZone>& zones, Reply reply) {
+bool Forwarder::handle(const uint8_t* msg, size_t len, bool udp,
+                       const std::vector<ComputeZone>& zones, Reply reply) {
   authority::ParsedQuery q;
   if (authority::parseQuery(msg, len, q) != authority::ParseStatus::kOk) return false;
-  if (q.opcode != dns::kOpQuery || q.qclass != dns::kIN || q.hasTsig || (q.hasEdns && q.ednsVersion > 0)) return false;
+  if (q.opcode != dns::kOpQuery || q.qclass != dns::kIN || q.hasTsig ||
+      (q.hasEdns && q.ednsVersion > 0))
+    return false;
   switch (q.qtype) {
-    case dns::kOPT: case dns::kTSIG: case dns::kTKEY: case dns::kIXFR: case dns::kAXFR: case dns::kMAILA: case dns::kMAILB:
+    case dns::kOPT:
+    case dns::kTSIG:
+    case dns::kTKEY:
+    case dns::kIXFR:
+    case dns::kAXFR:
+    case dns::kMAILA:
+    case dns::kMAILB:
       return false;
     default:
       break;
@@ -266,13 +309,15 @@ bool Forwarder::handle(const uint8_t* msg, size_t len, bool udp, const std::vect
       return true;
     }
   }
-  if (auto it = inflight_.find(key); it != inflight_.end() && it->second->waiters.size() < kMaxWaiters) {
+  if (auto it = inflight_.find(key);
+      it != inflight_.end() && it->second->waiters.size() < kMaxWaiters) {
     ++stats_.coalesced;  // the same question is already on its way upstream
     it->second->waiters.push_back(Waiter{q, udp, std::move(reply)});
     return true;
   }
   if (inflight_.size() >= kMaxInflight || inflight_.count(key)) {
-    size_t n = writeForwardFailure(q, kEdeOther, "too many queries waiting for upstreams", out_.data(), out_.size());
+    size_t n = writeForwardFailure(q, kEdeOther, "too many queries waiting for upstreams",
+                                   out_.data(), out_.size());
     reply(out_.data(), n);
     return true;
   }
@@ -286,12 +331,14 @@ bool Forwarder::handle(const uint8_t* msg, size_t len, bool udp, const std::vect
 void Forwarder::send(Pending* p) {
   ++stats_.upstreamQueries;
   // The callback may run before ares_send returns (and free p): nothing touches p after it.
-  ares_send(channel_, p->query.data(), static_cast<int>(p->query.size()),
-            [](void* arg, int status, int, unsigned char* abuf, int alen) noexcept {
-              auto* pending = static_cast<Pending*>(arg);
-              pending->self->onAnswer(pending, status, abuf, abuf && alen > 0 ? static_cast<size_t>(alen) : 0);
-            },
-            p);
+  ares_send(
+      channel_, p->query.data(), static_cast<int>(p->query.size()),
+      [](void* arg, int status, int, unsigned char* abuf, int alen) noexcept {
+        auto* pending = static_cast<Pending*>(arg);
+        pending->self->onAnswer(pending, status, abuf,
+                                abuf && alen > 0 ? static_cast<size_t>(alen) : 0);
+      },
+      p);
   armTimer();
 }
 
@@ -301,7 +348,9 @@ void Forwarder::upstreamHealth(bool ok, const std::string& why) {
   if (ok)
     log::info("resolver.forward").msg("upstreams answer again");
   else
-    log::warn("resolver.forward").kv("error", why).msg("upstreams fail; forwarded names get SERVFAIL");
+    log::warn("resolver.forward")
+        .kv("error", why)
+        .msg("upstreams fail; forwarded names get SERVFAIL");
 }
 
 void Forwarder::fail(Pending* p, uint16_t code, const std::string& text) {
@@ -309,7 +358,8 @@ void Forwarder::fail(Pending* p, uint16_t code, const std::string& text) {
   upstreamHealth(false, text);
   inflight_.erase(p->key);
   for (auto& w : p->waiters)
-    if (size_t n = writeForwardFailure(w.q, code, text, out_.data(), out_.size())) w.reply(out_.data(), n);
+    if (size_t n = writeForwardFailure(w.q, code, text, out_.data(), out_.size()))
+      w.reply(out_.data(), n);
   delete p;
 }
 
@@ -352,7 +402,9 @@ void Forwarder::onAnswer(Pending* p, int status, const uint8_t* abuf, size_t ale
   inflight_.erase(p->key);
   for (auto& w : p->waiters) {
     size_t n = writeForwardReply(w.q, r->wire, w.udp, out_.data(), out_.size());
-    if (!n) n = writeForwardFailure(w.q, kEdeOther, "upstream answer does not match the question", out_.data(), out_.size());
+    if (!n)
+      n = writeForwardFailure(w.q, kEdeOther, "upstream answer does not match the question",
+                              out_.data(), out_.size());
     w.reply(out_.data(), n);
   }
   delete p;

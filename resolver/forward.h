@@ -50,12 +50,12 @@ inline constexpr uint16_t kEdeNetworkError = 23;
 /// that asked for DNSSEC data or AD (RFC 6840 §5.8), and an OPT record when the client sent one.
 /// Over UDP a reply larger than the client's limit becomes an empty one with TC set (RFC 1035
 /// §4.2.1, RFC 6891 §7). Returns 0 when `stored` does not answer q's question.
-size_t writeForwardReply(const authority::ParsedQuery& q, const std::vector<uint8_t>& stored, bool udp, uint8_t* out,
-                         size_t cap);
+size_t writeForwardReply(const authority::ParsedQuery& q, const std::vector<uint8_t>& stored,
+                         bool udp, uint8_t* out, size_t cap);
 /// SERVFAIL for `q` (its question as sent, RA set), with an EDE of `code` and `text` when the
 /// client sent EDNS.
-size_t writeForwardFailure(const authority::ParsedQuery& q, uint16_t code, const std::string& text, uint8_t* out,
-                           size_t cap);
+size_t writeForwardFailure(const authority::ParsedQuery& q, uint16_t code, const std::string& text,
+                           uint8_t* out, size_t cap);
 
 /// Owned and called on one libuv loop thread only.
 class Forwarder {
@@ -77,7 +77,8 @@ class Forwarder {
   /// Takes a well-formed QUERY for class IN outside every compute zone in `zones` (transfers and
   /// meta types excepted) and answers it through `reply`; false when the query is not one to
   /// forward, and the caller answers it (FORMERR, NOTIMP, REFUSED, the compute zones).
-  bool handle(const uint8_t* msg, size_t len, bool udp, const std::vector<ComputeZone>& zones, Reply reply);
+  bool handle(const uint8_t* msg, size_t len, bool udp, const std::vector<ComputeZone>& zones,
+              Reply reply);
 
   const Stats& stats() const { return stats_; }
   const Cache& cache() const { return cache_; }

@@ -118,16 +118,32 @@ std::shared_ptr<const Index> Index::build(const authority::Zone& zone) {
       std::string center;
       if (!centerOf(dns::parentName(tw), centersWire, center) || !idx->centers_.count(center)) continue;
       Endpoint e{center, dns::nameToText(tw), tw, {}, idx->centers_[center].id};
-      if (const authority::Node* en = zone.find(tw)) {
-        for (uint16_t t : {uint16_t{dns::kA}, uint16_t{dns::kAAAA}})
-          if (const authority::RRset* a = en->find(t))
-            for (const auto& rd : a->rdata) e.addresses.push_back(rd);
-      }
+      auto addressesOf = [&](const std::string& owner, std::vector<std::string>& out) {
+        if (const authority::Node* en = zone.find(owner))
+          for (uint16_t t : {uint16_t{dns::kA}, uint16_t{dns::kAAAA}})
+            if (const authority::RRset* a = en->find(t))
+              for (const auto& rd : a->rdata) out.push_back(rd);
+      };
+      addressesOf(tw, e.addresses);
+      // "_<service>._tcp.<center>.centers.<apex>" SRV: the port (and target) for SRV/SVCB answers.
+      std::string srvOwner = std::string(1, static_cast<char>(service.size() + 1)) + "_" + service + std::string("\x04_tcp", 5) +
+                             std::string(dns::parentName(tw));
+      if (service.size() < 62)
+        if (const authority::Node* sn = zone.find(srvOwner))
+          if (const authority::RRset* srv = sn->find(dns::kSRV); srv && !srv->rdata.empty() && srv->rdata[0].size() > 6) {
+            const std::string& rd = srv->rdata[0];
+            e.port = dns::get16(reinterpret_cast<const uint8_t*>(rd.data()) + 4);
+            e.srvTargetWire = dns::lowerName(rd.substr(6));
+            addressesOf(e.srvTargetWire, e.srvAddresses);
+          }
       idx->services_[service].push_back(std::move(e));
     }
   }
-  for (auto& [svc, eps] : idx->services_)
+  idx->endpointsById_.resize(idx->byId_.size());
+  for (auto& [svc, eps] : idx->services_) {
     std::sort(eps.begin(), eps.end(), [](const Endpoint& a, const Endpoint& b) { return a.center < b.center; });
+    for (const auto& e : eps) idx->endpointsById_[e.centerId].push_back(&e);
+  }
   return idx;
 }
 

@@ -78,6 +78,11 @@ struct Endpoint {
   std::string center, endpoint, endpointWire;  // "infer.sz1.centers.gba.example.", lower-case wire
   std::vector<std::string> addresses;          // A/AAAA rdata (wire)
   uint32_t centerId = 0;                       // Center::id
+  // From the center's "_<service>._tcp.<center>.centers" SRV record, when it publishes one: the
+  // port and target for SRV/SVCB answers, and the target's addresses.
+  uint16_t port = 0;
+  std::string srvTargetWire;
+  std::vector<std::string> srvAddresses;
 };
 
 /// A candidate answer: a center offering the service, with its endpoint. Cheap to copy: it
@@ -106,11 +111,14 @@ class Index {
   const std::map<std::string, Center>& centers() const { return centers_; }
   /// Centers by id (Center::id), for per-center tables kept outside the index.
   const std::vector<const Center*>& byId() const { return byId_; }
+  /// The endpoints a center offers (one per service), by Center::id.
+  const std::vector<const Endpoint*>& endpointsOf(uint32_t id) const { return endpointsById_[id]; }
   uint32_t serial() const { return serial_; }
 
  private:
   std::map<std::string, Center> centers_;
   std::vector<const Center*> byId_;
+  std::vector<std::vector<const Endpoint*>> endpointsById_;
   std::map<std::string, std::vector<Endpoint>> services_;
   uint32_t serial_ = 0;
 };

@@ -9,13 +9,18 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <random>
+
+#include <arpa/inet.h>
 
 #include "common/config.h"
 #include "common/dns.h"
+#include "common/http_server.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "resolver/answer.h"
 #include "resolver/forward.h"
+#include "resolver/probe.h"
 #include "resolver/replica.h"
 
 using namespace cdns;
@@ -43,7 +48,136 @@ configuration (JSON):
 
 namespace {
 
+// Everything the configuration file says, checked.
+struct Loaded {
+  std::vector<resolver::ReplicaConfig> replicas;
+  std::vector<std::string> listens;
+  std::optional<resolver::ForwardConfig> forward;
+  resolver::AnswerConfig answer;
+  std::optional<resolver::ProbeConfig> probes;
+  std::string metricsListen;
+  std::vector<std::string> plugins;
+  std::string fingerprint;  // of the parts only a restart applies: zones, listen, forward, probes, metrics
+};
+
+// Loads and checks the configuration; throws ConfigError naming the JSON path.
+Loaded loadConfig(const std::string& file, const std::string& listenOverride) {
+  Loaded cfg;
+  auto j = loadJsonFile(file);
+  ConfigNode root(j, "");
+  root.checkKnown({"listen", "zones", "ttl", "chains", "services", "forward", "access_points", "reservations",
+                   "client_subnet", "plugins", "probes", "metrics_listen"});
+  cfg.fingerprint = nlohmann::json{{"listen", j.value("listen", nlohmann::json())}, {"zones", j.value("zones", nlohmann::json())},
+                                   {"forward", j.value("forward", nlohmann::json())}, {"probes", j.value("probes", nlohmann::json())},
+                                   {"metrics_listen", j.value("metrics_listen", nlohmann::json())}}
+                        .dump();
+  if (root.has("forward")) cfg.forward = resolver::ForwardConfig::fromConfig(root.child("forward"));
+  cfg.listens = root.strings("listen");
+  if (!listenOverride.empty()) cfg.listens = {listenOverride};
+  if (cfg.listens.empty()) root.fail("listen", "expected at least one address");
+  for (size_t i = 0; i < cfg.listens.size(); ++i)
+    if (auto a = net::parseHostPort(cfg.listens[i], 53); !a) throw ConfigError("/listen/" + std::to_string(i), a.error().message);
+  auto& ac = cfg.answer;
+  ac.ttl = static_cast<uint32_t>(root.integer("ttl", 0, 86400, 5));
+  auto zones = root.child("zones");
+  if (zones.size() == 0) root.fail("zones", "expected at least one compute zone");
+  for (size_t i = 0; i < zones.size(); ++i) {
+    auto z = zones.at(i);
+    z.checkKnown({"name", "primaries", "notify_listen", "key"});
+    resolver::ReplicaConfig rc;
+    rc.zone = z.str("name");
+    rc.primaries = z.strings("primaries");
+    if (rc.primaries.empty()) z.fail("primaries", "expected at least one address");
+    rc.notifyListen = z.str("notify_listen", "");
+    if (z.has("key")) {
+      auto k = z.child("key");
+      auto key = tsig::parseKeySpec(k.str("algorithm", "hmac-sha256") + ":" + k.str("name") + ":" + k.str("secret"));
+      if (!key) k.fail(key.error().message);
+      rc.key = *key;
+    }
+    cfg.replicas.push_back(rc);
+  }
+  resolver::PolicyRegistry reg;
+  resolver::registerBuiltinPolicies(reg);
+  cfg.plugins = root.strings("plugins");
+  for (size_t i = 0; i < cfg.plugins.size(); ++i)
+    if (auto n = resolver::loadPolicyPlugin(reg, cfg.plugins[i]); !n) throw ConfigError("/plugins/" + std::to_string(i), n.error().message);
+  auto chains = root.child("chains");
+  if (!chains.isObject() || !chains.has("default")) chains.fail("expected an object with a \"default\" chain");
+  for (auto it = chains.json().begin(); it != chains.json().end(); ++it) {
+    auto c = resolver::Chain::fromJson(it.value(), reg);
+    if (!c) throw ConfigError("/chains/" + it.key(), c.error().message);
+    ac.chains[it.key()] = std::move(*c);
+  }
+  if (root.has("services")) {
+    auto s = root.child("services");
+    for (auto it = s.json().begin(); it != s.json().end(); ++it) {
+      std::string chain;
+      if (it.value().is_string()) {
+        chain = it.value().get<std::string>();
+      } else {
+        auto one = s.child(it.key());
+        one.checkKnown({"chain", "port"});
+        chain = one.str("chain", "default");
+        if (one.has("port")) ac.servicePort[it.key()] = static_cast<uint16_t>(one.integer("port", 1, 65535, 0));
+      }
+      if (!ac.chains.count(chain)) s.fail(it.key(), "no chain named \"" + chain + "\"");
+      ac.serviceChain[it.key()] = chain;
+    }
+  }
+  if (root.has("access_points")) {
+    auto aps = root.child("access_points");
+    for (size_t i = 0; i < aps.size(); ++i) {
+      auto a = aps.at(i);
+      a.checkKnown({"prefix", "peer"});
+      auto ap = resolver::parseAccessPoint(a.str("prefix"), a.str("peer"));
+      if (!ap) a.fail(ap.error().message);
+      ac.accessPoints.push_back(*ap);
+    }
+  }
+  if (root.has("reservations")) {
+    auto r = root.child("reservations");
+    r.checkKnown({"hold", "min_cpus"});
+    ac.holdSeconds = static_cast<uint64_t>(r.integer("hold", 0, 86400, 30));
+    ac.holdMinCpus = static_cast<uint64_t>(r.integer("min_cpus", 0, 1 << 20, 1));
+  }
+  if (root.has("client_subnet")) {
+    auto c = root.child("client_subnet");
+    c.checkKnown({"ipv4", "ipv6"});
+    ac.subnetV4 = static_cast<uint8_t>(c.integer("ipv4", 0, 32, 24));
+    ac.subnetV6 = static_cast<uint8_t>(c.integer("ipv6", 0, 128, 56));
+  }
+  if (root.has("probes")) {
+    auto p = root.child("probes");
+    p.checkKnown({"interval", "timeout_ms", "port"});
+    resolver::ProbeConfig pc;
+    pc.intervalMs = static_cast<uint64_t>(p.integer("interval", 1, 86400, 10)) * 1000;
+    pc.timeoutMs = static_cast<int>(p.integer("timeout_ms", 1, 60000, 1000));
+    pc.port = static_cast<uint16_t>(p.integer("port", 1, 65535, 443));
+    cfg.probes = pc;
+  }
+  cfg.metricsListen = root.str("metrics_listen", "");
+  if (!cfg.metricsListen.empty())
+    if (auto a = net::parseHostPort(cfg.metricsListen); !a) root.fail("metrics_listen", a.error().message);
+  return cfg;
+}
+
+void logChains(const resolver::AnswerConfig& c) {
+  for (const auto& [name, chain] : c.chains) {
+    std::string o;
+    for (const auto& n : chain->order()) o += (o.empty() ? "" : ",") + n;
+    log::info("resolver.chain").kv("name", name).kv("order", o);
+  }
+}
+
 struct State {
+  std::string configFile, listenOverride, loaded;
+  std::unique_ptr<resolver::Prober> prober;
+  std::unique_ptr<http::Server> metrics;
+  resolver::AnswerStats stats;
+  uint64_t reloads = 0, reloadFailures = 0;
+  std::mt19937_64 rng{std::random_device{}()};
+  uint16_t probePort = 443;
   std::vector<std::unique_ptr<resolver::Replica>> replicas;
   std::vector<resolver::ComputeZone> zones;
   resolver::AnswerConfig config;
@@ -56,17 +190,145 @@ struct State {
 
 State* gState = nullptr;
 
-// The replicas may have moved on: rebuild the index of a zone whose version changed.
+// The probe results, by center id of the zone's current index.
+void applyProbes(resolver::ComputeZone& cz) {
+  if (!gState->prober) return;
+  auto rtt = gState->prober->results();
+  cz.probeRttMs.assign(cz.index->byId().size(), -1);
+  for (const resolver::Center* c : cz.index->byId())
+    if (auto it = rtt.find(c->name); it != rtt.end()) cz.probeRttMs[c->id] = it->second;
+}
+
+// Tells the prober what to probe: every endpoint address of every center, at the port of the
+// center's SRV record for the service, else the configured port.
+void setProbeTargets() {
+  if (!gState->prober) return;
+  std::map<std::string, std::vector<sockaddr_storage>> targets;
+  for (const auto& cz : gState->zones)
+    for (const resolver::Center* c : cz.index->byId())
+      for (const auto& ep : cz.index->endpointsOf(c->id))
+        for (const auto& a : ep->addresses) {
+          sockaddr_storage ss{};
+          uint16_t port = htons(ep->port ? ep->port : gState->probePort);
+          if (a.size() == 4) {
+            auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+            v4->sin_family = AF_INET;
+            v4->sin_port = port;
+            std::memcpy(&v4->sin_addr, a.data(), 4);
+          } else {
+            auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+            v6->sin6_family = AF_INET6;
+            v6->sin6_port = port;
+            std::memcpy(&v6->sin6_addr, a.data(), 16);
+          }
+          targets[c->name].push_back(ss);
+        }
+  gState->prober->setTargets(std::move(targets));
+}
+
+// The replicas may have moved on: rebuild the index of a zone whose version changed (what was
+// handed out stays held for centers whose data did not change).
 const std::vector<resolver::ComputeZone>& current() {
+  bool changed = false;
   for (size_t i = 0; i < gState->replicas.size(); ++i) {
     auto z = gState->replicas[i]->zone();
-    if (z != gState->zones[i].zone) gState->zones[i] = {z, resolver::Index::build(*z)};
+    auto& cz = gState->zones[i];
+    if (z == cz.zone) continue;
+    cz.zone = z;
+    cz.index = resolver::Index::build(*z);
+    cz.held->follow(*cz.index);
+    applyProbes(cz);
+    changed = true;
   }
+  if (changed) setProbeTargets();
   return gState->zones;
+}
+
+resolver::AnswerContext contextFor(const sockaddr* from) {
+  return resolver::AnswerContext{from, static_cast<uint64_t>(time(nullptr)), gState->rng(), &gState->stats};
+}
+
+// Once a second: holds past their time end, probe results come in, replica ages are read.
+void onTick(uv_timer_t*) {
+  uint64_t now = static_cast<uint64_t>(time(nullptr));
+  current();
+  for (size_t i = 0; i < gState->zones.size(); ++i) {
+    auto& cz = gState->zones[i];
+    cz.held->expire(now, gState->config.holdSeconds);
+    cz.lastSuccess = gState->replicas[i]->status().lastSuccess;
+    applyProbes(cz);
+  }
+}
+
+// SIGHUP: reads the configuration again; policies, chains, services, access points, TTL and
+// reservations change at once; a file that does not load changes nothing.
+void onReload(uv_signal_t*, int) {
+  try {
+    Loaded cfg = loadConfig(gState->configFile, gState->listenOverride);
+    if (cfg.fingerprint != gState->loaded)
+      log::warn("resolver.reload").msg("zones, listen, forward, probes and metrics_listen change only with a restart; kept as they were");
+    logChains(cfg.answer);
+    gState->config = std::move(cfg.answer);
+    ++gState->reloads;
+    log::info("resolver.reload").kv("chains", gState->config.chains.size()).msg("configuration reloaded");
+  } catch (const ConfigError& e) {
+    ++gState->reloadFailures;
+    log::error("resolver.reload").kv("file", gState->configFile).kv("error", e.what()).msg("configuration not reloaded; the old one stays");
+  }
+}
+
+// Prometheus text exposition of the resolver's state.
+std::string renderMetrics() {
+  std::string o;
+  auto line = [&](const std::string& name, const std::string& labels, double v) {
+    char b[64];
+    snprintf(b, sizeof b, "%.17g", v);
+    o += name + (labels.empty() ? "" : "{" + labels + "}") + " " + b + "\n";
+  };
+  auto help = [&](const char* name, const char* type, const char* text) {
+    o += std::string("# HELP ") + name + " " + text + "\n# TYPE " + name + " " + type + "\n";
+  };
+  const auto& s = gState->stats;
+  uint64_t now = static_cast<uint64_t>(time(nullptr));
+  help("cdns_resolver_service_queries_total", "counter", "Service queries answered, by outcome.");
+  line("cdns_resolver_service_queries_total", "outcome=\"answer\"", static_cast<double>(s.answers));
+  line("cdns_resolver_service_queries_total", "outcome=\"nodata\"", static_cast<double>(s.nodata));
+  line("cdns_resolver_service_queries_total", "outcome=\"nxdomain\"", static_cast<double>(s.nxdomain));
+  line("cdns_resolver_service_queries_total", "outcome=\"formerr\"", static_cast<double>(s.formerr));
+  help("cdns_resolver_chosen_total", "counter", "Answers per chosen center.");
+  for (const auto& [k, v] : s.chosen)
+    line("cdns_resolver_chosen_total", "zone=\"" + k.first + "\",center=\"" + k.second + "\"", static_cast<double>(v));
+  help("cdns_resolver_replica_serial", "gauge", "SOA serial of each replica.");
+  help("cdns_resolver_replica_age_seconds", "gauge", "Seconds since the replica last heard from a primary.");
+  help("cdns_resolver_replica_transfers_total", "counter", "Zone transfers by kind.");
+  help("cdns_resolver_replica_failures_total", "counter", "Failed checks with the primaries.");
+  for (size_t i = 0; i < gState->replicas.size(); ++i) {
+    auto st = gState->replicas[i]->status();
+    std::string z = "zone=\"" + gState->zones[i].zone->originText() + "\"";
+    line("cdns_resolver_replica_serial", z, st.serial);
+    line("cdns_resolver_replica_age_seconds", z, static_cast<double>(now > st.lastSuccess ? now - st.lastSuccess : 0));
+    line("cdns_resolver_replica_transfers_total", z + ",kind=\"ixfr\"", static_cast<double>(st.ixfrs));
+    line("cdns_resolver_replica_transfers_total", z + ",kind=\"axfr\"", static_cast<double>(st.axfrs));
+    line("cdns_resolver_replica_failures_total", z, static_cast<double>(st.failures));
+  }
+  help("cdns_resolver_held_cpus", "gauge", "CPUs handed out per center since its last update (reservations).");
+  help("cdns_resolver_probe_rtt_ms", "gauge", "Smoothed round trip of the resolver's own probes per center.");
+  for (const auto& cz : gState->zones)
+    for (const resolver::Center* c : cz.index->byId()) {
+      std::string l = "zone=\"" + cz.zone->originText() + "\",center=\"" + c->name + "\"";
+      auto held = cz.held->table();
+      if (c->id < held.size()) line("cdns_resolver_held_cpus", l, static_cast<double>(held[c->id].cpus));
+      if (c->id < cz.probeRttMs.size() && cz.probeRttMs[c->id] >= 0) line("cdns_resolver_probe_rtt_ms", l, cz.probeRttMs[c->id]);
+    }
+  help("cdns_resolver_reloads_total", "counter", "Configuration reloads (SIGHUP) by result.");
+  line("cdns_resolver_reloads_total", "result=\"ok\"", static_cast<double>(gState->reloads));
+  line("cdns_resolver_reloads_total", "result=\"failed\"", static_cast<double>(gState->reloadFailures));
+  return o;
 }
 
 struct Conn {
   uv_tcp_t h;
+  sockaddr_storage peer{};
   std::vector<uint8_t> in;
   std::shared_ptr<char> alive = std::make_shared<char>();  // forwarded replies check it
 };
@@ -138,67 +400,27 @@ int main(int argc, char** argv) {
   }
   State st;
   gState = &st;
-  std::vector<resolver::ReplicaConfig> rcs;
-  std::vector<std::string> listens;
-  std::optional<resolver::ForwardConfig> forwardConfig;
+  st.configFile = configFile;
+  st.listenOverride = listen;
+  Loaded cfg;
   try {
-    auto j = loadJsonFile(configFile);
-    ConfigNode root(j, "");
-    root.checkKnown({"listen", "zones", "ttl", "chains", "services", "forward"});
-    if (root.has("forward")) forwardConfig = resolver::ForwardConfig::fromConfig(root.child("forward"));
-    listens = root.strings("listen");
-    if (!listen.empty()) listens = {listen};
-    if (listens.empty()) root.fail("listen", "expected at least one address");
-    st.config.ttl = static_cast<uint32_t>(root.integer("ttl", 0, 86400, 5));
-    auto zones = root.child("zones");
-    for (size_t i = 0; i < zones.size(); ++i) {
-      auto z = zones.at(i);
-      z.checkKnown({"name", "primaries", "notify_listen", "key"});
-      resolver::ReplicaConfig rc;
-      rc.zone = z.str("name");
-      rc.primaries = z.strings("primaries");
-      if (rc.primaries.empty()) z.fail("primaries", "expected at least one address");
-      rc.notifyListen = z.str("notify_listen", "");
-      if (z.has("key")) {
-        auto k = z.child("key");
-        auto key = tsig::parseKeySpec(k.str("algorithm", "hmac-sha256") + ":" + k.str("name") + ":" + k.str("secret"));
-        if (!key) k.fail(key.error().message);
-        rc.key = *key;
-      }
-      rcs.push_back(rc);
-    }
-    resolver::PolicyRegistry reg;
-    resolver::registerBuiltinPolicies(reg);
-    auto chains = root.child("chains");
-    if (!chains.isObject() || !chains.has("default")) chains.fail("expected an object with a \"default\" chain");
-    for (auto it = chains.json().begin(); it != chains.json().end(); ++it) {
-      auto c = resolver::Chain::fromJson(it.value(), reg);
-      if (!c) throw ConfigError("/chains/" + it.key(), c.error().message);
-      log::info("resolver.chain").kv("name", it.key()).kv("order", [&] {
-        std::string o;
-        for (const auto& n : (*c)->order()) o += (o.empty() ? "" : ",") + n;
-        return o;
-      }());
-      st.config.chains[it.key()] = std::move(*c);
-    }
-    if (root.has("services")) {
-      auto s = root.child("services");
-      for (auto it = s.json().begin(); it != s.json().end(); ++it) {
-        std::string chain = it.value().is_string() ? it.value().get<std::string>() : "";
-        if (!st.config.chains.count(chain)) s.fail(it.key(), "no chain named \"" + chain + "\"");
-        st.config.serviceChain[it.key()] = chain;
-      }
-    }
+    cfg = loadConfig(configFile, listen);
   } catch (const ConfigError& e) {
     std::cerr << "cdns-resolver: " << configFile << ": " << e.what() << "\n";
     return 2;
   }
   if (check) {
-    std::cout << "configuration OK: " << rcs.size() << " zone(s), " << st.config.chains.size() << " chain(s)"
-              << (forwardConfig ? ", forwarding to " + std::to_string(forwardConfig->upstreams.size()) + " upstream(s)" : "")
-              << "\n";
+    std::cout << "configuration OK: " << cfg.replicas.size() << " zone(s), " << cfg.answer.chains.size() << " chain(s)"
+              << (cfg.forward ? ", forwarding to " + std::to_string(cfg.forward->upstreams.size()) + " upstream(s)" : "")
+              << (cfg.plugins.empty() ? "" : ", " + std::to_string(cfg.plugins.size()) + " plug-in(s)") << "\n";
     return 0;
   }
+  logChains(cfg.answer);
+  st.config = std::move(cfg.answer);
+  st.loaded = cfg.fingerprint;
+  auto& rcs = cfg.replicas;
+  auto& listens = cfg.listens;
+  auto& forwardConfig = cfg.forward;
   std::string ready;
   for (auto& rc : rcs) {
     auto r = std::make_unique<resolver::Replica>(rc);
@@ -208,7 +430,13 @@ int main(int argc, char** argv) {
       return 1;
     }
     if (*port) ready += "notify 127.0.0.1 " + std::to_string(*port) + "\n";
-    st.zones.push_back({r->zone(), resolver::Index::build(*r->zone())});
+    resolver::ComputeZone cz;
+    cz.zone = r->zone();
+    cz.index = resolver::Index::build(*cz.zone);
+    cz.held = std::make_shared<resolver::Reservations>();
+    cz.held->follow(*cz.index);
+    cz.lastSuccess = r->status().lastSuccess;
+    st.zones.push_back(std::move(cz));
     st.replicas.push_back(std::move(r));
   }
   uv_loop_t* loop = uv_default_loop();
@@ -266,7 +494,7 @@ int main(int argc, char** argv) {
         if (n <= 0 || !from) return;
         if (forwardUdp(h, reinterpret_cast<const uint8_t*>(b->base), static_cast<size_t>(n), from)) return;
         size_t len = resolver::answer(reinterpret_cast<const uint8_t*>(b->base), static_cast<size_t>(n), gState->out.data(),
-                                      gState->out.size(), true, current(), gState->config, static_cast<uint64_t>(time(nullptr)));
+                                      gState->out.size(), true, current(), gState->config, contextFor(from));
         if (!len) return;
         uv_buf_t ob = uv_buf_init(reinterpret_cast<char*>(gState->out.data()), static_cast<unsigned>(len));
         uv_udp_try_send(h, &ob, 1, from);
@@ -280,6 +508,8 @@ int main(int argc, char** argv) {
       uv_close(reinterpret_cast<uv_handle_t*>(&c->h), [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
       return;
     }
+    int plen = sizeof c->peer;
+    uv_tcp_getpeername(&c->h, reinterpret_cast<sockaddr*>(&c->peer), &plen);
     uv_read_start(
         reinterpret_cast<uv_stream_t*>(&c->h),
         [](uv_handle_t*, size_t, uv_buf_t* b) { *b = uv_buf_init(gState->recvBuf, sizeof gState->recvBuf); },
@@ -296,7 +526,7 @@ int main(int argc, char** argv) {
             size_t len = forwardTcp(conn, conn->in.data() + 2, flen)
                              ? 0
                              : resolver::answer(conn->in.data() + 2, flen, gState->out.data() + 2, gState->out.size() - 2,
-                                                false, current(), gState->config, static_cast<uint64_t>(time(nullptr)));
+                                                false, current(), gState->config, contextFor(reinterpret_cast<sockaddr*>(&conn->peer)));
             conn->in.erase(conn->in.begin(), conn->in.begin() + static_cast<long>(flen + 2));
             if (len) writeFramed(s, gState->out.data() + 2, len);
           }
@@ -309,18 +539,51 @@ int main(int argc, char** argv) {
   std::string host = net::formatHost(reinterpret_cast<sockaddr*>(&*addr));
   std::string port = std::to_string(net::portOf(reinterpret_cast<sockaddr*>(&*addr)));
   ready = "udp " + host + " " + port + "\ntcp " + host + " " + port + "\n" + ready;
+  if (!cfg.metricsListen.empty()) {
+    st.metrics = std::make_unique<http::Server>(loop, [](const http::Request& req) {
+      http::Response r;
+      if (req.path != "/metrics") {
+        r.status = 404;
+        r.body = "not found; try /metrics\n";
+        return r;
+      }
+      r.contentType = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = renderMetrics();
+      return r;
+    });
+    auto mport = st.metrics->listen(cfg.metricsListen);
+    if (!mport) {
+      std::cerr << "cdns-resolver: metrics: " << mport.error().message << "\n";
+      return 1;
+    }
+    auto ma = net::parseHostPort(cfg.metricsListen);
+    ready += "metrics " + net::formatHost(reinterpret_cast<sockaddr*>(&*ma)) + " " + std::to_string(*mport) + "\n";
+  }
+  if (cfg.probes) {
+    st.probePort = cfg.probes->port;
+    st.prober = std::make_unique<resolver::Prober>(*cfg.probes);
+    setProbeTargets();
+    st.prober->start();
+  }
   if (!readyFile.empty()) {
     std::ofstream(readyFile + ".tmp") << ready << "pid " << getpid() << "\n";
     std::rename((readyFile + ".tmp").c_str(), readyFile.c_str());
   }
   log::info("resolver").kv("listen", host + ":" + port).kv("zones", st.replicas.size()).msg("ready");
-  uv_signal_t term, intr;
+  uv_signal_t term, intr, hup;
   uv_signal_init(loop, &term);
   uv_signal_init(loop, &intr);
+  uv_signal_init(loop, &hup);
   auto onStop = [](uv_signal_t* s, int) { uv_stop(s->loop); };
   uv_signal_start(&term, onStop, SIGTERM);
   uv_signal_start(&intr, onStop, SIGINT);
+  uv_signal_start(&hup, onReload, SIGHUP);
+  uv_timer_t tick;
+  uv_timer_init(loop, &tick);
+  uv_timer_start(&tick, onTick, 1000, 1000);
   uv_run(loop, UV_RUN_DEFAULT);
+  if (st.prober) st.prober->stop();
+  if (st.metrics) st.metrics->close();
   st.forwarder.reset();
   uv_run(loop, UV_RUN_NOWAIT);  // the forwarder's handles close
   for (auto& r : st.replicas) r->stop();

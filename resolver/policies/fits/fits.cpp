@@ -33,7 +33,7 @@ Result<std::unique_ptr<Policy>> makeFits(const nlohmann::json& j) {
         [&](const Candidate& x) -> std::string {
           const Center& k = *x.center;
           Held h = q.heldFor(k);
-          auto held = [](uint64_t h) { return h ? " (" + std::to_string(h) + " handed out)" : std::string(); };
+          auto held = [](uint64_t n) { return n ? " (" + std::to_string(n) + " handed out)" : std::string(); };
           std::string gpu = q.gpuModel.empty() ? "gpu " : "gpu " + q.gpuModel + " ";
           if (uint64_t g = left(k.gpusFree(q.gpuModelKey), h.gpus); q.gpus && g < q.gpus)
             return gpu + std::to_string(g) + " free" + held(h.gpus) + " < " + std::to_string(q.gpus);

@@ -1,5 +1,6 @@
 // Helper of the resolver's forwarding tests, for what dig and kdig cannot do:
-//   forward_probe gai PORT NAME        getaddrinfo() through the resolver on 127.0.0.1:PORT (glibc's
+//   forward_probe gai PORT NAME        getaddrinfo() through the resolver on 127.0.0.1:PORT
+//   (glibc's
 //                                      stub resolver, pointed there through _res after res_init)
 //   forward_probe blackhole READYFILE  binds a UDP socket on 127.0.0.1:0 that never reads, writes
 //                                      "PORT\n" to READYFILE, and waits to be killed
@@ -54,8 +55,10 @@ int gai(int port, const char* name) {
   if (res->ai_canonname) std::cout << "canonical " << res->ai_canonname << "\n";
   for (addrinfo* p = res; p; p = p->ai_next) {
     char host[INET6_ADDRSTRLEN] = {};
-    const void* addr = p->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_addr)
-                                               : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(p->ai_addr)->sin6_addr);
+    const void* addr =
+        p->ai_family == AF_INET
+            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_addr)
+            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(p->ai_addr)->sin6_addr);
     inet_ntop(p->ai_family, addr, host, sizeof host);
     std::cout << "address " << host << "\n";
   }
@@ -80,7 +83,8 @@ int blackhole(const char* readyFile) {
 
 int send(int port, const std::string& hex) {
   std::vector<uint8_t> msg;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) msg.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    msg.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   timeval tv{5, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

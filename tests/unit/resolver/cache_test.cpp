@@ -45,13 +45,15 @@ struct Rr {
 
 // A response to "<qname> <qtype>" with the given sections, and an OPT record when `opt` >= 0
 // (its value is the upper rcode bits).
-std::vector<uint8_t> response(const char* qname, uint16_t qtype, uint16_t rcode, const std::vector<Rr>& an,
-                              const std::vector<Rr>& ns = {}, const std::vector<Rr>& ar = {}, int opt = -1,
+std::vector<uint8_t> response(const char* qname, uint16_t qtype, uint16_t rcode,
+                              const std::vector<Rr>& an, const std::vector<Rr>& ns = {},
+                              const std::vector<Rr>& ar = {}, int opt = -1,
                               uint16_t extraFlags = 0) {
   std::vector<uint8_t> buf(4096);
   dns::MessageWriter w(buf.data(), buf.size());
   uint8_t hdr[12] = {0x12, 0x34};
-  dns::put16(hdr + 2, static_cast<uint16_t>(dns::kFlagQR | dns::kFlagRD | dns::kFlagRA | extraFlags | rcode));
+  dns::put16(hdr + 2, static_cast<uint16_t>(dns::kFlagQR | dns::kFlagRD | dns::kFlagRA |
+                                            extraFlags | rcode));
   dns::put16(hdr + 4, 1);
   dns::put16(hdr + 6, static_cast<uint16_t>(an.size()));
   dns::put16(hdr + 8, static_cast<uint16_t>(ns.size()));
@@ -102,7 +104,8 @@ CachedResponse prepared(const std::vector<uint8_t>& m, TtlLimits limits = {}) {
 const std::string kKey = Cache::key(wire("www.example.test."), dns::kA, dns::kIN, false, false);
 
 TEST(ForwardCache, TtlsGoDownWithAgeUntilTheEntryExpires) {
-  auto m = response("www.example.test.", dns::kA, dns::kNoError, {{"www.example.test.", dns::kA, 300, a(80)}}, {},
+  auto m = response("www.example.test.", dns::kA, dns::kNoError,
+                    {{"www.example.test.", dns::kA, 300, a(80)}}, {},
                     {{"ns1.example.test.", dns::kA, 3600, a(1)}});
   auto r = prepared(m);
   EXPECT_TRUE(r.cacheable);
@@ -143,7 +146,8 @@ TEST(ForwardCache, ACnameChainLivesAsLongAsItsShortestRecord) {
 
 TEST(ForwardCache, NxdomainIsCachedForTheSoaMinimum) {
   // RFC 2308 §5: the negative TTL is min(SOA TTL, SOA MINIMUM), and the SOA carries it.
-  auto m = response("nx.example.test.", dns::kA, dns::kNxDomain, {}, {{"example.test.", dns::kSOA, 3600, soaRdata(300)}});
+  auto m = response("nx.example.test.", dns::kA, dns::kNxDomain, {},
+                    {{"example.test.", dns::kSOA, 3600, soaRdata(300)}});
   auto r = prepared(m);
   EXPECT_TRUE(r.negative);
   EXPECT_TRUE(r.cacheable);
@@ -160,7 +164,8 @@ TEST(ForwardCache, NxdomainIsCachedForTheSoaMinimum) {
 }
 
 TEST(ForwardCache, NodataIsNegativeAndTheSoaTtlWinsWhenSmaller) {
-  auto m = response("www.example.test.", dns::kAAAA, dns::kNoError, {}, {{"example.test.", dns::kSOA, 120, soaRdata(300)}});
+  auto m = response("www.example.test.", dns::kAAAA, dns::kNoError, {},
+                    {{"example.test.", dns::kSOA, 120, soaRdata(300)}});
   auto r = prepared(m);
   EXPECT_TRUE(r.negative);
   EXPECT_TRUE(r.cacheable);
@@ -168,7 +173,8 @@ TEST(ForwardCache, NodataIsNegativeAndTheSoaTtlWinsWhenSmaller) {
 }
 
 TEST(ForwardCache, NegativeTtlsAreCapped) {
-  auto m = response("nx.example.test.", dns::kA, dns::kNxDomain, {}, {{"example.test.", dns::kSOA, 86400, soaRdata(86400)}});
+  auto m = response("nx.example.test.", dns::kA, dns::kNxDomain, {},
+                    {{"example.test.", dns::kSOA, 86400, soaRdata(86400)}});
   EXPECT_EQ(prepared(m, {86400, 900}).ttl, 900u);
   auto none = prepared(m, {86400, 0});  // max_negative_ttl 0: negative answers are not cached
   EXPECT_FALSE(none.cacheable);
@@ -177,14 +183,17 @@ TEST(ForwardCache, NegativeTtlsAreCapped) {
 }
 
 TEST(ForwardCache, PositiveTtlsAreCappedAndTopBitMeansZero) {
-  auto big = response("www.example.test.", dns::kA, dns::kNoError, {{"www.example.test.", dns::kA, 1'000'000, a(80)}});
+  auto big = response("www.example.test.", dns::kA, dns::kNoError,
+                      {{"www.example.test.", dns::kA, 1'000'000, a(80)}});
   auto r = prepared(big, {3600, 900});
   EXPECT_EQ(r.ttl, 3600u);
   EXPECT_EQ(ttls(r.wire), (std::vector<uint32_t>{3600}));
   // RFC 2181 §8: a TTL with the most significant bit set is zero, and zero is not cached.
-  auto neg = response("www.example.test.", dns::kA, dns::kNoError, {{"www.example.test.", dns::kA, 0x80000001u, a(80)}});
+  auto neg = response("www.example.test.", dns::kA, dns::kNoError,
+                      {{"www.example.test.", dns::kA, 0x80000001u, a(80)}});
   EXPECT_FALSE(prepared(neg).cacheable);
-  auto zero = response("www.example.test.", dns::kA, dns::kNoError, {{"www.example.test.", dns::kA, 0, a(80)}});
+  auto zero = response("www.example.test.", dns::kA, dns::kNoError,
+                       {{"www.example.test.", dns::kA, 0, a(80)}});
   EXPECT_FALSE(prepared(zero).cacheable);
 }
 
@@ -194,12 +203,14 @@ TEST(ForwardCache, WhatIsNotCached) {
     std::vector<uint8_t> msg;
   } rows[] = {
       {"negative without SOA", response("nx.example.test.", dns::kA, dns::kNxDomain, {})},
-      {"referral-shaped NODATA", response("www.example.test.", dns::kA, dns::kNoError, {},
-                                          {{"example.test.", dns::kNS, 3600, wire("ns1.example.test.")}})},
+      {"referral-shaped NODATA",
+       response("www.example.test.", dns::kA, dns::kNoError, {},
+                {{"example.test.", dns::kNS, 3600, wire("ns1.example.test.")}})},
       {"SERVFAIL", response("www.example.test.", dns::kA, dns::kServFail, {})},
       {"REFUSED", response("www.example.test.", dns::kA, dns::kRefused, {})},
-      {"truncated", response("www.example.test.", dns::kA, dns::kNoError, {{"www.example.test.", dns::kA, 300, a(80)}}, {}, {},
-                             -1, dns::kFlagTC)},
+      {"truncated",
+       response("www.example.test.", dns::kA, dns::kNoError,
+                {{"www.example.test.", dns::kA, 300, a(80)}}, {}, {}, -1, dns::kFlagTC)},
       {"extended rcode (BADVERS)", response("www.example.test.", dns::kA, 0, {}, {}, {}, 1)},
   };
   Cache c({});
@@ -213,7 +224,8 @@ TEST(ForwardCache, WhatIsNotCached) {
 }
 
 TEST(ForwardCache, TheOptRecordIsRemoved) {
-  auto m = response("www.example.test.", dns::kA, dns::kNoError, {{"www.example.test.", dns::kA, 300, a(80)}}, {},
+  auto m = response("www.example.test.", dns::kA, dns::kNoError,
+                    {{"www.example.test.", dns::kA, 300, a(80)}}, {},
                     {{"ns1.example.test.", dns::kA, 300, a(1)}}, 0);
   auto r = prepared(m);
   EXPECT_TRUE(r.upstreamEdns);
@@ -224,7 +236,8 @@ TEST(ForwardCache, TheOptRecordIsRemoved) {
 }
 
 TEST(ForwardCache, MalformedResponsesAreErrorsThatSayWhy) {
-  auto good = response("www.example.test.", dns::kA, dns::kNoError, {{"www.example.test.", dns::kA, 300, a(80)}});
+  auto good = response("www.example.test.", dns::kA, dns::kNoError,
+                       {{"www.example.test.", dns::kA, 300, a(80)}});
   struct Row {
     const char* what;
     std::vector<uint8_t> msg;
@@ -236,25 +249,29 @@ TEST(ForwardCache, MalformedResponsesAreErrorsThatSayWhy) {
   query[2] &= 0x7f;
   auto twoQuestions = good;
   dns::put16(twoQuestions.data() + 4, 2);
-  auto optInAnswer = response("www.example.test.", dns::kA, dns::kNoError, {{".", dns::kOPT, 0, ""}});
+  auto optInAnswer =
+      response("www.example.test.", dns::kA, dns::kNoError, {{".", dns::kOPT, 0, ""}});
   auto afterOpt = response("www.example.test.", dns::kA, dns::kNoError, {}, {}, {}, 0);
   afterOpt.insert(afterOpt.end(), good.end() - 16, good.end());  // an A record after the OPT
   dns::put16(afterOpt.data() + 10, 2);
-  Row rows[] = {{"short", std::vector<uint8_t>(good.begin(), good.begin() + 5), "shorter than a header"},
-                {"record cut", cut, "record 1 of 1: runs past the end"},
-                {"QR clear", query, "not a response"},
-                {"two questions", twoQuestions, "2 questions"},
-                {"OPT in the answer", optInAnswer, "OPT outside the additional section"},
-                {"record after OPT", afterOpt, "follows the OPT record"}};
+  Row rows[] = {
+      {"short", std::vector<uint8_t>(good.begin(), good.begin() + 5), "shorter than a header"},
+      {"record cut", cut, "record 1 of 1: runs past the end"},
+      {"QR clear", query, "not a response"},
+      {"two questions", twoQuestions, "2 questions"},
+      {"OPT in the answer", optInAnswer, "OPT outside the additional section"},
+      {"record after OPT", afterOpt, "follows the OPT record"}};
   for (auto& row : rows) {
     auto r = prepareResponse(row.msg.data(), row.msg.size(), {});
     ASSERT_FALSE(r.ok()) << row.what;
-    EXPECT_NE(r.error().message.find(row.says), std::string::npos) << row.what << ": " << r.error().message;
+    EXPECT_NE(r.error().message.find(row.says), std::string::npos)
+        << row.what << ": " << r.error().message;
   }
 }
 
 TEST(ForwardCache, LeastRecentlyUsedGoesFirst) {
-  auto r = prepared(response("www.example.test.", dns::kA, dns::kNoError, {{"www.example.test.", dns::kA, 300, a(80)}}));
+  auto r = prepared(response("www.example.test.", dns::kA, dns::kNoError,
+                             {{"www.example.test.", dns::kA, 300, a(80)}}));
   Cache c({2, 1u << 20});
   ASSERT_TRUE(c.insert("a", r, 0));
   ASSERT_TRUE(c.insert("b", r, 0));
@@ -270,7 +287,8 @@ TEST(ForwardCache, LeastRecentlyUsedGoesFirst) {
 }
 
 TEST(ForwardCache, TheByteBoundEvictsToo) {
-  auto r = prepared(response("www.example.test.", dns::kA, dns::kNoError, {{"www.example.test.", dns::kA, 300, a(80)}}));
+  auto r = prepared(response("www.example.test.", dns::kA, dns::kNoError,
+                             {{"www.example.test.", dns::kA, 300, a(80)}}));
   Cache probe({10, 1u << 20});
   ASSERT_TRUE(probe.insert("k0", r, 0));
   size_t one = probe.bytes();
@@ -287,8 +305,10 @@ TEST(ForwardCache, TheByteBoundEvictsToo) {
 
 TEST(ForwardCache, KeysSeparateTypeClassAndDnssecFlags) {
   std::string n = wire("www.example.test.");
-  std::set<std::string> keys = {Cache::key(n, dns::kA, dns::kIN, false, false), Cache::key(n, dns::kAAAA, dns::kIN, false, false),
-                                Cache::key(n, dns::kA, dns::kCH, false, false), Cache::key(n, dns::kA, dns::kIN, true, false),
+  std::set<std::string> keys = {Cache::key(n, dns::kA, dns::kIN, false, false),
+                                Cache::key(n, dns::kAAAA, dns::kIN, false, false),
+                                Cache::key(n, dns::kA, dns::kCH, false, false),
+                                Cache::key(n, dns::kA, dns::kIN, true, false),
                                 Cache::key(n, dns::kA, dns::kIN, false, true)};
   EXPECT_EQ(keys.size(), 5u);
 }
@@ -298,7 +318,8 @@ struct Query {
   std::vector<uint8_t> bytes;
   authority::ParsedQuery q;
 };
-Query query(const char* qname, uint16_t qtype, uint16_t flags, int ednsPayload = -1, bool dnssecOk = false) {
+Query query(const char* qname, uint16_t qtype, uint16_t flags, int ednsPayload = -1,
+            bool dnssecOk = false) {
   Query out;
   auto& m = out.bytes;
   m = {0xab, 0xcd, 0, 0, 0, 1, 0, 0, 0, 0, 0, static_cast<uint8_t>(ednsPayload >= 0 ? 1 : 0)};
@@ -307,15 +328,17 @@ Query query(const char* qname, uint16_t qtype, uint16_t flags, int ednsPayload =
   m.insert(m.end(), n.begin(), n.end());
   m.insert(m.end(), {static_cast<uint8_t>(qtype >> 8), static_cast<uint8_t>(qtype), 0, 1});
   if (ednsPayload >= 0)
-    m.insert(m.end(), {0, 0, dns::kOPT, static_cast<uint8_t>(ednsPayload >> 8), static_cast<uint8_t>(ednsPayload), 0, 0,
+    m.insert(m.end(), {0, 0, dns::kOPT, static_cast<uint8_t>(ednsPayload >> 8),
+                       static_cast<uint8_t>(ednsPayload), 0, 0,
                        static_cast<uint8_t>(dnssecOk ? 0x80 : 0), 0, 0, 0});
   EXPECT_EQ(authority::parseQuery(m.data(), m.size(), out.q), authority::ParseStatus::kOk);
   return out;
 }
 
 TEST(ForwardReply, KeepsTheClientsIdAndSpellingAndSetsTheFlags) {
-  auto stored = prepared(response("www.example.test.", dns::kA, dns::kNoError, {{"www.example.test.", dns::kA, 300, a(80)}}, {}, {},
-                                  -1, dns::kFlagAA | dns::kFlagAD))
+  auto stored = prepared(response("www.example.test.", dns::kA, dns::kNoError,
+                                  {{"www.example.test.", dns::kA, 300, a(80)}}, {}, {}, -1,
+                                  dns::kFlagAA | dns::kFlagAD))
                     .wire;
   auto cq = query("WWW.Example.TEST.", dns::kA, dns::kFlagRD);
   std::vector<uint8_t> out(65535);
@@ -385,7 +408,8 @@ TEST(ForwardReply, FailureIsServfailWithAnExtendedError) {
   EXPECT_EQ(dns::get16(out.data() + opt + 15), 22);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(out.data()) + opt + 17, text.size()), text);
   auto plain = query("www.example.test.", dns::kA, dns::kFlagRD);
-  EXPECT_EQ(writeForwardFailure(plain.q, kEdeNetworkError, text, out.data(), out.size()), plain.bytes.size());
+  EXPECT_EQ(writeForwardFailure(plain.q, kEdeNetworkError, text, out.data(), out.size()),
+            plain.bytes.size());
   EXPECT_EQ(dns::get16(out.data() + 10), 0);
 }
 
