@@ -36,7 +36,7 @@ Result<std::shared_ptr<const ZoneSet>> loadZones(const Config& config) {
     records = std::vector<Record>();
     if (!zone) return zone.error();
     log::info("authority.zone").kv("zone", (*zone)->originText()).kv("serial", (*zone)->serial())
-        .kv("records", (*zone)->recordCount()).kv("file", zc.file).msg("loaded");
+        .kv("records", (*zone)->recordCount()).kv("file", zc.file).msg("zone file read");
     set->add(std::move(*zone));
     // The parsed records are gone now; give their memory back to the system (a large zone's
     // text and ldns objects take more than the zone itself).

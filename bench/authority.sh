@@ -332,27 +332,6 @@ run_dnsperf() {
   timeout --foreground -k 5 $((secs + 30)) "${pre[@]}" dnsperf "${args[@]}" >>"$outf" 2>&1
 }
 
-perf_field() {  # FILE FIELD: qps | sent | completed | lost | avg_ms | max_ms | rcodes | resp_size
-  awk -v f="$2" '
-    /Queries sent:/ { sent = $3 }
-    /Queries completed:/ { comp = $3 }
-    /Queries lost:/ { lost = $3 }
-    /Queries per second:/ { qps = $4 }
-    /Average packet size:/ { rs = $NF }
-    /Response codes:/ { sub(/^.*Response codes: */, ""); rc = $0 }
-    /Average Latency \(s\):/ { avg = $4 * 1000; m = $0; sub(/.*max /, "", m); sub(/\).*/, "", m); mx = m * 1000 }
-    END {
-      v = (f == "qps") ? qps : (f == "sent") ? sent : (f == "completed") ? comp : (f == "lost") ? lost : \
-          (f == "avg_ms") ? avg : (f == "max_ms") ? mx : (f == "rcodes") ? rc : (f == "resp_size") ? rs : ""
-      print (v == "") ? "n/a" : v
-    }' "$1" 2>/dev/null
-}
-
-fmt_qps() { awk -v v="$1" 'BEGIN { if (v == "" || v == "n/a") print "–"; else printf "%.1fk", v / 1000 }'; }
-fmt_num() { awk -v v="$1" -v p="$2" 'BEGIN { if (v == "" || v == "n/a") print "–"; else printf "%." p "f", v }'; }
-fmt_mib() { awk -v v="$1" 'BEGIN { if (v == "" || v == "n/a") print "–"; else printf "%.1f", v / 1024 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "n/a" || b == "n/a" || b + 0 == 0) print "–"; else printf "%.2f", a / b }'; }
-
 # measure SERVER KEY PORT PID SECONDS MODE PIN CTHREADS [QPS]: one run, CPU of the server tree around it
 declare -A R  # results: R[key.field]
 measure() {

@@ -64,6 +64,41 @@ build_release() {  # TARGET...: configure BUILD_DIR once (Release, no tests) and
     || die "build failed (see $OUT/logs/build.log)"
 }
 
+build_updload() {  # the load generator bench/updload.cpp, when missing or older than its sources
+  local libs=("$BUILD_DIR/common/libcdns_tsig.a" "$BUILD_DIR/common/libcdns_common.a") stale=0 f ldns_libs
+  [ -x "$LOADGEN" ] || stale=1
+  for f in bench/updload.cpp common/tsig.h common/dns.h common/wire.h "${libs[@]}"; do [ "$f" -nt "$LOADGEN" ] && stale=1; done
+  [ "$stale" = 1 ] || return 0
+  log "building the load generator (bench/updload.cpp)"
+  mkdir -p "$(dirname "$LOADGEN")"
+  ldns_libs=$(pkg-config --libs ldns 2>/dev/null || echo -lldns)
+  # shellcheck disable=SC2086
+  g++ -std=c++20 -O2 -Wall -Wextra -I. bench/updload.cpp "${libs[@]}" $ldns_libs -lcrypto -pthread -o "$LOADGEN" \
+    >>"$OUT/logs/build.log" 2>&1 || die "building the load generator failed (see $OUT/logs/build.log)"
+}
+
+# dnsperf's summary and the figures of the tables
+perf_field() {  # FILE FIELD: qps | sent | completed | lost | avg_ms | max_ms | rcodes | resp_size
+  awk -v f="$2" '
+    /Queries sent:/ { sent = $3 }
+    /Queries completed:/ { comp = $3 }
+    /Queries lost:/ { lost = $3 }
+    /Queries per second:/ { qps = $4 }
+    /Average packet size:/ { rs = $NF }
+    /Response codes:/ { sub(/^.*Response codes: */, ""); rc = $0 }
+    /Average Latency \(s\):/ { avg = $4 * 1000; m = $0; sub(/.*max /, "", m); sub(/\).*/, "", m); mx = m * 1000 }
+    END {
+      v = (f == "qps") ? qps : (f == "sent") ? sent : (f == "completed") ? comp : (f == "lost") ? lost : \
+          (f == "avg_ms") ? avg : (f == "max_ms") ? mx : (f == "rcodes") ? rc : (f == "resp_size") ? rs : ""
+      print (v == "") ? "n/a" : v
+    }' "$1" 2>/dev/null
+}
+
+fmt_qps() { awk -v v="$1" 'BEGIN { if (v == "" || v == "n/a") print "–"; else printf "%.1fk", v / 1000 }'; }
+fmt_num() { awk -v v="$1" -v p="$2" 'BEGIN { if (v == "" || v == "n/a") print "–"; else printf "%." p "f", v }'; }
+fmt_mib() { awk -v v="$1" 'BEGIN { if (v == "" || v == "n/a") print "–"; else printf "%.1f", v / 1024 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "n/a" || b == "n/a" || b + 0 == 0) print "–"; else printf "%.2f", a / b }'; }
+
 tree_pids() {  # PID: the PID and its descendants
   ps -e -o pid=,ppid= | awk -v root="$1" '
     { par[$1] = $2; ids[NR] = $1 }

@@ -98,18 +98,7 @@ bench_dirs cdns-upd
 # ---------------------------------------------------------------- build
 if [ "$BUILD" = 1 ]; then
   build_release cdns-authority cdns-rrconv cdns_tsig cdns_common
-  LIBS=("$BUILD_DIR/common/libcdns_tsig.a" "$BUILD_DIR/common/libcdns_common.a")
-  stale=0
-  [ -x "$LOADGEN" ] || stale=1
-  for f in bench/updload.cpp common/tsig.h common/dns.h "${LIBS[@]}"; do [ "$f" -nt "$LOADGEN" ] && stale=1; done
-  if [ "$stale" = 1 ]; then
-    log "building the load generator (bench/updload.cpp)"
-    mkdir -p "$BUILD_DIR/bench"
-    ldns_libs=$(pkg-config --libs ldns 2>/dev/null || echo -lldns)
-    # shellcheck disable=SC2086
-    g++ -std=c++20 -O2 -Wall -Wextra -I. bench/updload.cpp "${LIBS[@]}" $ldns_libs -lcrypto -pthread -o "$LOADGEN" \
-      >>"$OUT/logs/build.log" 2>&1 || die "building the load generator failed (see $OUT/logs/build.log)"
-  fi
+  build_updload
 fi
 [ -x "$CDNS_BIN" ] && [ -x "$LOADGEN" ] || die "missing $CDNS_BIN or $LOADGEN (build without --no-build)"
 

@@ -5,6 +5,7 @@
 //   updload load      C clients, each sending up to N updates one after another
 //   updload verify    checks that each owner serves exactly the last acknowledged value
 //   updload propagate sequential updates to a primary, polls a secondary until each one shows
+//   updload answer    sequential updates that move a resolver's answer, polled until it does
 //   updload fsync     a bare append + fdatasync loop, for reference
 //
 // Built by bench/updates.sh against the project's TSIG library (common/tsig) and its
@@ -20,6 +21,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -56,17 +58,23 @@ const char* kUsage = R"(usage:
   updload propagate --server HOST:PORT --secondary HOST:PORT --zone ZONE --key ALG:NAME:SECRET
                --count N [--owner NAME] [--base V] [--poll-us US] [--wait-ms MS] [--gap-ms MS]
                [--lat-file FILE]
+  updload answer --server HOST:PORT --resolver HOST:PORT --zone ZONE --key ALG:NAME:SECRET
+               --owner NAME --query NAME --target NAME --on HEX --off HEX --count N
+               [--poll-us US] [--wait-ms MS] [--gap-ms MS] [--lat-file FILE]
   updload fsync --dir DIR [--count N] [--bytes B] [--lat-file FILE]
 
 Each update: delete the RRset OWNER/TYPE, add OWNER TTL 60 TYPE with rdata 00070004<value>
 (the CAP record's queue=<value>, RFC 3597 form). FMT is a printf format for the owner with the
 client number, relative to ZONE (default "c%d.centers"). TYPE defaults to 65281.
+answer: updates OWNER's TYPE record in turn to "ts=<now>" + the --on rdata (hex, the keys after
+ts) and to "ts=<now>" + the --off rdata; after each acknowledgement it queries the resolver for
+QUERY (type A) until the CNAME in its answer is TARGET (after --on) or another name (after --off).
 Results go to stdout as "key=value" lines.
 )";
 
 struct Args {
   std::string mode, server, secondary, zone, key, ownerFmt = "c%d.centers", owner = "prop.centers";
-  std::string latFile, stateFile, dir;
+  std::string latFile, stateFile, dir, resolver, query, target, onHex, offHex;
   int clients = 1, count = 100, retries = 3, timeoutMs = 2000, pollUs = 1000, waitMs = 5000, gapMs = 10;
   int bytes = 200;
   double seconds = 60;
@@ -114,7 +122,7 @@ std::vector<uint8_t> rdataFor(uint32_t value) {
 
 // UPDATE: zone section, no prerequisites, update section = delete RRset + add one record.
 std::vector<uint8_t> buildUpdate(uint16_t id, const std::string& zone, const std::string& owner, uint16_t type,
-                                 uint32_t value) {
+                                 const std::vector<uint8_t>& rd) {
   std::vector<uint8_t> m;
   add16(m, id);
   add16(m, static_cast<uint16_t>(dns::kOpUpdate << 11));
@@ -134,10 +142,13 @@ std::vector<uint8_t> buildUpdate(uint16_t id, const std::string& zone, const std
   add16(m, type);
   add16(m, dns::kIN);
   add32(m, 60);
-  auto rd = rdataFor(value);
   add16(m, static_cast<uint16_t>(rd.size()));
   m.insert(m.end(), rd.begin(), rd.end());
   return m;
+}
+std::vector<uint8_t> buildUpdate(uint16_t id, const std::string& zone, const std::string& owner, uint16_t type,
+                                 uint32_t value) {
+  return buildUpdate(id, zone, owner, type, rdataFor(value));
 }
 
 std::vector<uint8_t> buildQuery(uint16_t id, const std::string& owner, uint16_t type) {
@@ -589,6 +600,139 @@ int runPropagate(const Args& a) {
   return 0;
 }
 
+// ------------------------------------------------------------------ answer
+// The target of the first CNAME in the answer section (lower-cased wire form), "" when none;
+// false when the message does not parse.
+bool cnameTarget(const std::vector<uint8_t>& m, int* rcode, std::string& target) {
+  target.clear();
+  if (m.size() < dns::kHeaderSize) return false;
+  *rcode = m[3] & 0xF;
+  WireReader r(m.data(), m.size());
+  r.skip(4);
+  uint16_t qd = r.u16(), an = r.u16();
+  r.skip(4);
+  std::string name;
+  for (uint16_t i = 0; i < qd; ++i) {
+    if (!dns::readName(r, name)) return false;
+    r.skip(4);
+  }
+  for (uint16_t i = 0; i < an; ++i) {
+    if (!dns::readName(r, name)) return false;
+    uint16_t type = r.u16();
+    r.skip(6);
+    uint16_t len = r.u16();
+    if (r.failed()) return false;
+    size_t end = r.offset() + len;
+    if (type == dns::kCNAME) {
+      if (!dns::readName(r, target)) return false;
+      target = dns::lowerName(target);
+      return true;
+    }
+    if (!r.seek(end)) return false;
+  }
+  return !r.failed();
+}
+
+std::vector<uint8_t> fromHex(const std::string& hex, const char* what) {
+  std::vector<uint8_t> out;
+  std::string h;
+  for (char ch : hex)
+    if (!std::isspace(static_cast<unsigned char>(ch))) h += ch;
+  if (h.size() % 2) die(std::string(what) + ": odd number of hex digits");
+  for (size_t i = 0; i < h.size(); i += 2) {
+    char* end = nullptr;
+    std::string byte = h.substr(i, 2);
+    long v = std::strtol(byte.c_str(), &end, 16);
+    if (*end) die(std::string(what) + ": not hex: " + byte);
+    out.push_back(static_cast<uint8_t>(v));
+  }
+  return out;
+}
+
+// Sequential updates of one center that make it the best and then the worst for the query, in
+// turn; after each acknowledgement the resolver is polled until its answer follows.
+int runAnswer(const Args& a) {
+  auto key = loadKey(a);
+  sockaddr_in prim = parseAddr(a.server), res = parseAddr(a.resolver);
+  std::string zone = nameWire(a.zone), z = a.zone;
+  if (!z.empty() && z.back() != '.') z += '.';
+  auto full = [&](std::string n) { return n.back() == '.' ? n : n + "." + z; };
+  std::string owner = nameWire(full(a.owner)), query = nameWire(full(a.query)), target = nameWire(full(a.target));
+  std::vector<uint8_t> on = fromHex(a.onHex, "--on"), off = fromHex(a.offHex, "--off");
+  Conn up(prim, a.tcp), poll(res, false);
+  uint16_t id = 1, qid = 40001;
+  auto interval = std::chrono::microseconds(a.pollUs);
+  // One update, then polls until the answer is (or, `want` false, is no longer) the target.
+  // Returns the time from the acknowledgement to the first answer that shows it, -1 when it did
+  // not within --wait-ms, -2 when the update failed.
+  auto step = [&](bool want, double* ackUs, int* polls, long long* intoSecond) -> double {
+    std::vector<uint8_t> rd;
+    add16(rd, 0);  // key 0: ts, 8 bytes, Unix seconds
+    add16(rd, 8);
+    uint64_t now = static_cast<uint64_t>(time(nullptr));
+    add32(rd, static_cast<uint32_t>(now >> 32));
+    add32(rd, static_cast<uint32_t>(now));
+    const auto& rest = want ? on : off;
+    rd.insert(rd.end(), rest.begin(), rest.end());
+    Outcome o = sendUpdate(up, key, buildUpdate(id++, zone, owner, a.type, rd), a.timeoutMs, a.retries);
+    auto tAck = Clock::now();
+    *intoSecond = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count() % 1000;
+    *ackUs = o.us;
+    *polls = 0;
+    if (o.rcode != 0 || !o.tsigOk) return -2;
+    auto limit = tAck + std::chrono::milliseconds(a.waitMs);
+    auto next = tAck;
+    std::string got;
+    while (Clock::now() < limit) {
+      auto tPoll = Clock::now();
+      ++*polls;
+      std::vector<uint8_t> resp;
+      int rcode = -1;
+      if (poll.exchange(buildQuery(qid++, query, dns::kA), resp, 200) && cnameTarget(resp, &rcode, got) && rcode == 0 &&
+          !got.empty() && (got == target) == want)
+        return std::chrono::duration<double, std::micro>(Clock::now() - tAck).count();
+      next = std::max(next + interval, tPoll);
+      std::this_thread::sleep_until(next);
+    }
+    return -1;
+  };
+  double ackUs;
+  int n;
+  long long into;
+  // Start from the "off" state, so that the first measured update changes the answer.
+  if (step(false, &ackUs, &n, &into) < 0) die("the resolver's answer did not leave " + a.target + " after the first update");
+  std::this_thread::sleep_for(std::chrono::milliseconds(a.gapMs));
+  std::vector<double> lag, ack;
+  size_t missing = 0, failed = 0, polls = 0;
+  std::ofstream f;
+  if (!a.latFile.empty()) {
+    f.open(a.latFile);
+    f << "# seq state ack_us answer_us polls ack_ms_into_second\n";
+  }
+  for (int i = 0; i < a.count; ++i) {
+    bool want = i % 2 == 0;
+    double us = step(want, &ackUs, &n, &into);
+    polls += static_cast<size_t>(n);
+    if (us == -2) ++failed;
+    else {
+      ack.push_back(ackUs);
+      if (us < 0) ++missing;
+      else lag.push_back(us);
+    }
+    if (f.is_open())
+      f << i << ' ' << (want ? "on" : "off") << ' ' << static_cast<long long>(ackUs) << ' '
+        << (us == -2 ? "failed" : us < 0 ? "missing" : std::to_string(static_cast<long long>(us))) << ' ' << n << ' ' << into
+        << '\n';
+    std::this_thread::sleep_for(std::chrono::milliseconds(a.gapMs));
+  }
+  std::printf("updates=%d\nacked=%zu\nfailed=%zu\nseen=%zu\nmissing=%zu\npolls=%zu\npoll_interval_us=%d\n", a.count,
+              ack.size(), failed, lag.size(), missing, polls, a.pollUs);
+  printStats("answer_ms", stats(lag), 1000.0);
+  printStats("ack_ms", stats(ack), 1000.0);
+  return 0;
+}
+
 // ------------------------------------------------------------------ fsync
 int runFsync(const Args& a) {
   std::string path = a.dir + "/fsync-probe.bin";
@@ -657,6 +801,11 @@ int main(int argc, char** argv) {
     else if (o == "--gap-ms") a.gapMs = std::atoi(val().c_str());
     else if (o == "--dir") a.dir = val();
     else if (o == "--bytes") a.bytes = std::atoi(val().c_str());
+    else if (o == "--resolver") a.resolver = val();
+    else if (o == "--query") a.query = val();
+    else if (o == "--target") a.target = val();
+    else if (o == "--on") a.onHex = val();
+    else if (o == "--off") a.offHex = val();
     else die("unknown option " + o);
   }
   if (a.clients < 1 || a.clients > 1024 || a.count < 1) die("--clients 1..1024 and --count >= 1");
@@ -677,5 +826,10 @@ int main(int argc, char** argv) {
     if (a.key.empty() || a.secondary.empty()) die("propagate needs --key and --secondary");
     return runPropagate(a);
   }
-  die("unknown mode " + a.mode + " (load, verify, propagate, fsync)");
+  if (a.mode == "answer") {
+    if (a.key.empty() || a.resolver.empty() || a.query.empty() || a.target.empty() || a.onHex.empty() || a.offHex.empty())
+      die("answer needs --key, --resolver, --owner, --query, --target, --on and --off");
+    return runAnswer(a);
+  }
+  die("unknown mode " + a.mode + " (load, verify, propagate, answer, fsync)");
 }

@@ -1,6 +1,7 @@
 // cdig: query, print dig-style with our types decoded, or as JSON, or as a table of centers.
 #include "clients/cdig.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -18,6 +19,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "clients/libcdns/dns_message.h"
 #include "common/dns.h"
 #include "common/ldns_handles.h"
 #include "common/net.h"
@@ -44,6 +46,9 @@ TIER) decoded, in the units people read.
   +norec          clear RD         +dnssec  set the DO bit
   +timeout=N      seconds per try (default 3)
   +centers        list the centers of a compute zone (AXFR): one row per center
+  +req=K=V,...    requirements for a cdns resolver (EDNS option 65001): gpu=4,mem=64g,policy=price
+  +explain        ask a cdns resolver why it chose (EDNS option 65002); printed as a table
+  +subnet=ADDR[/LEN]  EDNS Client Subnet (RFC 7871)
   -h, --help      this text
 
 Exit status: 0 answered (NOERROR, NXDOMAIN), 1 bad arguments, 3 the server refused or failed
@@ -56,6 +61,10 @@ struct Options {
   std::string name;
   uint16_t type = dns::kA;
   bool tcp = false, tls = false, shortOut = false, json = false, rd = true, dnssec = false, centers = false;
+  bool explain = false;
+  std::string req;                 // "gpu=4,policy=price"
+  std::vector<uint8_t> subnet;     // the ECS option's data
+  std::string subnetText;
   int timeoutS = 3;
   std::optional<tsig::Key> key;
 };
@@ -311,6 +320,98 @@ void printCenters(std::ostream& out, const std::vector<ldns_pkt*>& pkts, const s
   if (centers.empty()) out << ";; no centers under " << suffix.substr(1) << "\n";
 }
 
+// "+subnet=192.0.2.0/24": the ECS option's data (RFC 7871 §6): family, source prefix, scope 0,
+// and the address cut to the prefix.
+Result<std::vector<uint8_t>> parseSubnet(const std::string& text) {
+  std::string addr = text;
+  int len = -1;
+  if (auto slash = text.find('/'); slash != std::string::npos) {
+    addr = text.substr(0, slash);
+    char* end = nullptr;
+    len = static_cast<int>(std::strtol(text.c_str() + slash + 1, &end, 10));
+    if (*end || slash + 1 == text.size()) return makeError("+subnet=" + text + ": bad prefix length");
+  }
+  uint8_t buf[16];
+  uint16_t family = 1;
+  size_t bytes = 4;
+  if (inet_pton(AF_INET6, addr.c_str(), buf) == 1) family = 2, bytes = 16;
+  else if (inet_pton(AF_INET, addr.c_str(), buf) != 1) return makeError("+subnet=" + text + ": not an IP address");
+  if (len < 0) len = static_cast<int>(bytes * 8);
+  if (len > static_cast<int>(bytes * 8)) return makeError("+subnet=" + text + ": prefix longer than the address");
+  std::vector<uint8_t> o{static_cast<uint8_t>(family >> 8), static_cast<uint8_t>(family), static_cast<uint8_t>(len), 0};
+  size_t keep = static_cast<size_t>((len + 7) / 8);
+  for (size_t i = 0; i < keep; ++i) o.push_back(buf[i]);
+  if (len % 8) o.back() &= static_cast<uint8_t>(0xFF << (8 - len % 8));
+  return o;
+}
+
+std::string subnetText(const std::string& data) {
+  if (data.size() < 4) return "(malformed)";
+  uint16_t family = static_cast<uint16_t>(static_cast<uint8_t>(data[0]) << 8 | static_cast<uint8_t>(data[1]));
+  uint8_t a[16] = {};
+  std::memcpy(a, data.data() + 4, std::min<size_t>(data.size() - 4, family == 2 ? 16 : 4));
+  char t[INET6_ADDRSTRLEN] = "?";
+  inet_ntop(family == 2 ? AF_INET6 : AF_INET, a, t, sizeof t);
+  return std::string(t) + "/" + std::to_string(static_cast<uint8_t>(data[2])) + "/" + std::to_string(static_cast<uint8_t>(data[3]));
+}
+
+// RFC 8914 §5.2 names of the info-codes dig prints.
+std::string edeName(uint16_t code) {
+  static const char* names[] = {"Other", "Unsupported DNSKEY Algorithm", "Unsupported DS Digest Type", "Stale Answer",
+                                "Forged Answer", "DNSSEC Indeterminate", "DNSSEC Bogus", "Signature Expired",
+                                "Signature Not Yet Valid", "DNSKEY Missing", "RRSIGs Missing", "No Zone Key Bit Set",
+                                "NSEC Missing", "Cached Error", "Not Ready", "Blocked", "Censored", "Filtered",
+                                "Prohibited", "Stale NXDOMAIN Answer", "Not Authoritative", "Not Supported",
+                                "No Reachable Authority", "Network Error", "Invalid Data"};
+  return code < std::size(names) ? names[code] : "Unknown";
+}
+
+// The EDNS options of an answer, dig-style ("; EDE: 0 (Other): (text)"); the explanation is
+// printed as its own section.
+void printOptions(std::ostream& out, const ldns_pkt* p) {
+  for (const auto& [code, data] : client::detail::ednsOptions(p)) {
+    if (code == client::detail::kOptEde && data.size() >= 2) {
+      uint16_t info = static_cast<uint16_t>(static_cast<uint8_t>(data[0]) << 8 | static_cast<uint8_t>(data[1]));
+      out << "; EDE: " << info << " (" << edeName(info) << ")" << (data.size() > 2 ? ": (" + data.substr(2) + ")" : "") << "\n";
+    } else if (code == client::detail::kOptSubnet) {
+      out << "; CLIENT-SUBNET: " << subnetText(data) << "\n";
+    } else if (code == client::detail::kOptExplain) {
+      out << "; EXPLANATION: " << data.size() << " bytes (see below)\n";
+    } else {
+      out << "; OPT=" << code << ": " << data.size() << " bytes\n";
+    }
+  }
+}
+
+nlohmann::json optionsJson(const ldns_pkt* p) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [code, data] : client::detail::ednsOptions(p)) {
+    if (code == client::detail::kOptEde && data.size() >= 2) {
+      uint16_t info = static_cast<uint16_t>(static_cast<uint8_t>(data[0]) << 8 | static_cast<uint8_t>(data[1]));
+      j["ede"].push_back({{"code", info}, {"name", edeName(info)}, {"text", data.substr(2)}});
+    } else if (code == client::detail::kOptSubnet) {
+      j["client_subnet"] = subnetText(data);
+    } else if (code == client::detail::kOptExplain) {
+      auto e = nlohmann::json::parse(data, nullptr, false);
+      j["explanation"] = e.is_discarded() ? nlohmann::json(data) : e;
+    }
+  }
+  return j;
+}
+
+// The explanation as a table; `dig` layout puts it in a section of its own.
+void printExplanation(std::ostream& out, const ldns_pkt* p, bool section) {
+  std::string text;
+  for (const auto& [code, data] : client::detail::ednsOptions(p))
+    if (code == client::detail::kOptExplain) text = data;
+  if (section) out << "\n;; EXPLANATION:\n";
+  if (text.empty()) {
+    out << ";; no explanation in the answer (only a cdns resolver gives one, for service names)\n";
+    return;
+  }
+  out << client::explanationTable(text);
+}
+
 }  // namespace
 
 int runCdig(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -372,6 +473,24 @@ int runCdig(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     else if (a == "+rec" || a == "+recurse") o.rd = true;
     else if (a == "+dnssec") o.dnssec = true;
     else if (a == "+centers") o.centers = true;
+    else if (a == "+explain") o.explain = true;
+    else if (a == "+noexplain") o.explain = false;
+    else if (a.rfind("+req=", 0) == 0) {
+      auto r = client::parseRequirements(a.substr(5));
+      if (!r || r->empty()) {
+        err << "cdig: " << a << ": " << (r ? "empty" : r.error().message) << "\n";
+        return 1;
+      }
+      o.req = client::detail::requirementsText(*r);
+    } else if (a.rfind("+subnet=", 0) == 0) {
+      auto e = parseSubnet(a.substr(8));
+      if (!e) {
+        err << "cdig: " << e.error().message << "\n";
+        return 1;
+      }
+      o.subnet = *e;
+      o.subnetText = a.substr(8);
+    }
     else if (a.rfind("+timeout=", 0) == 0) {
       o.timeoutS = std::atoi(a.c_str() + 9);
       if (o.timeoutS < 1) {
@@ -425,7 +544,13 @@ int runCdig(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   ldns_pkt_set_id(q, static_cast<uint16_t>(rd()));
   ldns_pkt_set_edns_udp_size(q, 1232);
   if (o.dnssec) ldns_pkt_set_edns_do(q, true);
-  else ldns_pkt_set_edns_data(q, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 0, ""));  // EDNS without options
+  std::vector<uint8_t> opts;
+  if (!o.req.empty()) client::detail::appendOption(opts, client::detail::kOptRequirements, o.req);
+  if (o.explain) client::detail::appendOption(opts, client::detail::kOptExplain, "");
+  if (!o.subnet.empty())
+    client::detail::appendOption(opts, client::detail::kOptSubnet, std::string(o.subnet.begin(), o.subnet.end()));
+  if (!opts.empty() || !o.dnssec)  // EDNS, with our options or none
+    ldns_pkt_set_edns_data(q, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, opts.size(), opts.data()));
   std::vector<uint8_t> msg = toWire(q);
   ldns_pkt_free(q);
   std::vector<uint8_t> mac;
@@ -490,10 +615,13 @@ int runCdig(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         for (size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) j[key].push_back(rrJson(ldns_rr_list_rr(list, i)));
     }
     if (o.key) j["tsig"] = tsigNote.find("verified") != std::string::npos ? "verified" : "failed";
+    nlohmann::json options = optionsJson(first);
+    for (const auto& [k, v] : options.items()) j[k] = v;
     out << j.dump(2) << "\n";
   } else if (o.shortOut) {
     for (ldns_pkt* p : pkts)
       for (size_t i = 0; i < ldns_rr_list_rr_count(ldns_pkt_answer(p)); ++i) out << rdataOnly(ldns_rr_list_rr(ldns_pkt_answer(p), i)) << "\n";
+    if (o.explain) printExplanation(out, first, false);
   } else {
     out << "; <<>> cdig <<>> @" << o.server << " -p " << o.port << " " << o.name << " " << typeName(o.type) << "\n";
     out << ";; ->>HEADER<<- opcode: QUERY, status: " << dns::rcodeToText(rcode) << ", id: " << ldns_pkt_id(first) << "\n";
@@ -502,12 +630,14 @@ int runCdig(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (ldns_pkt_edns(first))
       out << "\n;; OPT PSEUDOSECTION:\n; EDNS: version: " << static_cast<int>(ldns_pkt_edns_version(first))
           << ", flags:" << (ldns_pkt_edns_do(first) ? " do" : "") << "; udp: " << ldns_pkt_edns_udp_size(first) << "\n";
+    if (ldns_pkt_edns(first)) printOptions(out, first);
     out << "\n;; QUESTION SECTION:\n;" << o.name << "\t\tIN\t" << typeName(o.type) << "\n";
     for (ldns_pkt* p : pkts) {
       printSection(out, "ANSWER", ldns_pkt_answer(p));
       printSection(out, "AUTHORITY", ldns_pkt_authority(p));
       printSection(out, "ADDITIONAL", ldns_pkt_additional(p));
     }
+    if (o.explain) printExplanation(out, first, true);
     if (!tsigNote.empty()) out << "\n" << tsigNote << "\n";
     out << "\n;; Query time: " << static_cast<int>(reply->ms) << " msec\n";
     out << ";; SERVER: " << o.server << "#" << o.port << "(" << o.server << ") (" << reply->transport << ")\n";

@@ -74,6 +74,27 @@ void summarise(Center& c) {
 
 }  // namespace
 
+Hot Hot::of(const Center& c) {
+  Hot h;
+  h.ts = c.ts;
+  h.load = c.load;
+  h.cpuFree = c.cpuFree;
+  h.cpuTotal = c.cpuTotal;
+  h.memFree = c.memFree;
+  h.gpuFree = c.gpuFree;
+  h.queue = c.queue;
+  h.cpuHour = c.cpuHour;
+  h.carbonPerWork = c.carbonPerWork;
+  h.bestRtt = c.bestRtt;
+  h.id = c.id;
+  h.models = static_cast<uint8_t>(std::min<size_t>(c.gpus.size(), 255));
+  for (size_t i = 0; i < std::min(c.gpus.size(), h.gpus.size()); ++i)
+    h.gpus[i] = {c.gpus[i].key, static_cast<uint32_t>(std::min<uint64_t>(c.gpus[i].free, UINT32_MAX)),
+                 static_cast<float>(c.gpus[i].hourPrice)};
+  h.center = &c;
+  return h;
+}
+
 std::shared_ptr<const Index> Index::build(const authority::Zone& zone) {
   auto idx = std::make_shared<Index>();
   idx->serial_ = zone.serial();
@@ -139,6 +160,8 @@ std::shared_ptr<const Index> Index::build(const authority::Zone& zone) {
       idx->services_[service].push_back(std::move(e));
     }
   }
+  idx->hot_.reserve(idx->byId_.size());
+  for (const Center* c : idx->byId_) idx->hot_.push_back(Hot::of(*c));
   idx->endpointsById_.resize(idx->byId_.size());
   for (auto& [svc, eps] : idx->services_) {
     std::sort(eps.begin(), eps.end(), [](const Endpoint& a, const Endpoint& b) { return a.center < b.center; });
@@ -158,7 +181,7 @@ void Index::candidates(const std::string& service, std::vector<Candidate>& out) 
   auto it = services_.find(service);
   if (it == services_.end()) return;
   out.reserve(it->second.size());
-  for (const auto& e : it->second) out.push_back(Candidate{byId_[e.centerId], &e});
+  for (const auto& e : it->second) out.push_back(Candidate{&hot_[e.centerId], byId_[e.centerId], &e});
 }
 
 }  // namespace cdns::resolver

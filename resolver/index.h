@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <map>
 #include <memory>
 #include <string>
@@ -73,6 +74,43 @@ struct Center {
   }
 };
 
+/// The figures every decision reads, one 128-byte block per center, all centers' blocks side by
+/// side in the index: a decision over many candidates streams through them instead of chasing
+/// each Center (a few hundred bytes, with maps and strings) around the heap.
+struct alignas(64) Hot {
+  uint64_t ts = 0;
+  double load = 0;
+  uint64_t cpuFree = 0, cpuTotal = 0, memFree = 0, gpuFree = 0, queue = 0;
+  double cpuHour = -1, carbonPerWork = 1e9, bestRtt = 1e6;
+  struct Gpu {
+    uint64_t key = 0;
+    uint32_t free = 0;
+    float hourPrice = -1;
+  };
+  std::array<Gpu, 2> gpus{};  // the first two models; more live in the Center
+  uint32_t id = 0;
+  uint8_t models = 0;         // how many models the center has (> 2: see `center`)
+  const Center* center = nullptr;
+
+  static Hot of(const Center& c);
+  uint64_t gpusFree(uint64_t key) const {
+    if (!key) return gpuFree;
+    if (models > gpus.size()) return center->gpusFree(key);
+    for (uint8_t i = 0; i < models; ++i)
+      if (gpus[i].key == key) return gpus[i].free;
+    return 0;
+  }
+  double gpuHourPrice(uint64_t key) const {
+    if (models > gpus.size()) return center->gpuHourPrice(key);
+    double best = -1;
+    for (uint8_t i = 0; i < models; ++i)
+      if ((!key || gpus[i].key == key) && gpus[i].hourPrice >= 0 && (best < 0 || gpus[i].hourPrice < best))
+        best = gpus[i].hourPrice;
+    return best;
+  }
+};
+static_assert(sizeof(Hot) == 128);
+
 /// A candidate answer: a center offering the service, with its endpoint.
 struct Endpoint {
   std::string center, endpoint, endpointWire;  // "infer.sz1.centers.gba.example.", lower-case wire
@@ -88,6 +126,7 @@ struct Endpoint {
 /// A candidate answer: a center offering the service, with its endpoint. Cheap to copy: it
 /// points into the index, which the caller keeps alive for the decision.
 struct Candidate {
+  const Hot* hot;  // the center's figures (hot->center == center)
   const Center* center;
   const Endpoint* endpoint;
   double score = 0;  // set by rankers; higher is better
@@ -118,6 +157,7 @@ class Index {
  private:
   std::map<std::string, Center> centers_;
   std::vector<const Center*> byId_;
+  std::vector<Hot> hot_;
   std::vector<std::vector<const Endpoint*>> endpointsById_;
   std::map<std::string, std::vector<Endpoint>> services_;
   uint32_t serial_ = 0;

@@ -151,7 +151,7 @@ class PluginPolicy final : public Policy {
     std::vector<cdns_center> centers(c.size());
     for (size_t i = 0; i < c.size(); ++i) {
       const Center& k = *c[i].center;
-      Held h = q.heldFor(k);
+      Held h = q.heldFor(k.id);
       centers[i] = cdns_center{k.name.c_str(), k.region.c_str(), k.jurisdiction.c_str(), k.kind.c_str(), k.recordsJson.c_str(),
                                k.load, k.queue, k.ts, k.cpuFree, k.cpuTotal, k.gpuFree, k.gpuTotal, k.memFree, k.memTotal,
                                h.cpus, h.gpus, h.mem, k.cpuHour, k.carbonPerWork, k.bestRtt};

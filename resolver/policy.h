@@ -34,7 +34,7 @@ struct Requirements {
   /// What this resolver has handed out per center since its last update, indexed by Center::id.
   /// Empty when reservations are off.
   std::span<const Held> held;
-  Held heldFor(const Center& c) const { return c.id < held.size() ? held[c.id] : Held{}; }
+  Held heldFor(uint32_t id) const { return id < held.size() ? held[id] : Held{}; }
   /// Parses "gpu-4.mem-64g.policy-price" labels or "gpu=4,mem=64g" lists; errors name the item.
   static Result<Requirements> parse(const std::vector<std::pair<std::string, std::string>>& items);
   std::string get(const std::string& k) const {

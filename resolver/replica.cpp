@@ -223,6 +223,48 @@ Status Replica::refresh() {
   return makeError("zone " + c_.zone + ": no primary answered: " + errors);
 }
 
+std::optional<std::vector<uint8_t>> Replica::notifyReply(const std::vector<uint8_t>& msg, const sockaddr_storage& from,
+                                                         const tsig::Keyring& ring) {
+  if (msg.size() < dns::kHeaderSize) return std::nullopt;
+  uint16_t flags = dns::get16(msg.data() + 2);
+  if ((flags & dns::kFlagQR) || ((flags >> 11) & 0xF) != dns::kOpNotify) return std::nullopt;
+  // From one of our primaries only (RFC 1996 §3.10), and signed when we have a key.
+  std::string host = net::formatHost(reinterpret_cast<const sockaddr*>(&from));
+  bool known = false;
+  for (const auto& p : c_.primaries)
+    if (auto a = net::parseHostPort(p, 53); a && net::formatHost(reinterpret_cast<sockaddr*>(&*a)) == host) known = true;
+  WireReader r(msg.data(), msg.size());
+  r.skip(dns::kHeaderSize);
+  uint8_t qname[dns::kMaxName];
+  auto qlen = dns::readName(r, qname);
+  if (!qlen) return std::nullopt;
+  dns::lowerName(qname, *qlen);
+  size_t qend = r.offset() + 4;
+  if (!known || std::string(reinterpret_cast<char*>(qname), *qlen) != origin_ || qend > msg.size()) return std::nullopt;
+  tsig::RequestInfo info;
+  if (c_.key) {
+    auto v = tsig::verifyRequest(msg, ring, now());
+    if (!v || !v->present || v->error != tsig::TsigRcode::kNoError) {
+      log::warn("resolver.replica").kv("zone", c_.zone).kv("from", host).msg("NOTIFY without a valid signature ignored");
+      return std::nullopt;
+    }
+    info = *v;
+  }
+  std::vector<uint8_t> reply(msg.begin(), msg.begin() + static_cast<long>(qend));
+  dns::put16(reply.data() + 2, static_cast<uint16_t>(dns::kFlagQR | dns::kFlagAA | (dns::kOpNotify << 11)));
+  dns::put16(reply.data() + 4, 1);
+  dns::put16(reply.data() + 6, 0);
+  dns::put16(reply.data() + 8, 0);
+  dns::put16(reply.data() + 10, 0);
+  if (c_.key) (void)tsig::signResponse(reply, info, now());
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    ++status_.notifies;
+  }
+  poke();
+  return reply;
+}
+
 void Replica::handleNotify() {
   tsig::Keyring ring;
   if (c_.key) ring.add(*c_.key);
@@ -232,51 +274,40 @@ void Replica::handleNotify() {
       std::lock_guard<std::mutex> g(mu_);
       if (stop_) return;
     }
-    pollfd pfd{notifyFd_, POLLIN, 0};
-    if (poll(&pfd, 1, 200) != 1) continue;  // wakes up to see stop_
-    sockaddr_storage from{};
-    socklen_t flen = sizeof from;
-    ssize_t n = recvfrom(notifyFd_, buf.data(), buf.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &flen);
-    if (n < 0) continue;
-    if (n < static_cast<ssize_t>(dns::kHeaderSize)) continue;
-    std::vector<uint8_t> msg(buf.begin(), buf.begin() + n);
-    uint16_t flags = dns::get16(msg.data() + 2);
-    if ((flags & dns::kFlagQR) || ((flags >> 11) & 0xF) != dns::kOpNotify) continue;
-    // From one of our primaries only (RFC 1996 §3.10), and signed when we have a key.
-    std::string host = net::formatHost(reinterpret_cast<sockaddr*>(&from));
-    bool known = false;
-    for (const auto& p : c_.primaries)
-      if (auto a = net::parseHostPort(p, 53); a && net::formatHost(reinterpret_cast<sockaddr*>(&*a)) == host) known = true;
-    WireReader r(msg.data(), msg.size());
-    r.skip(dns::kHeaderSize);
-    uint8_t qname[dns::kMaxName];
-    auto qlen = dns::readName(r, qname);
-    if (!qlen) continue;
-    dns::lowerName(qname, *qlen);
-    size_t qend = r.offset() + 4;
-    if (!known || std::string(reinterpret_cast<char*>(qname), *qlen) != origin_ || qend > msg.size()) continue;
-    tsig::RequestInfo info;
-    if (c_.key) {
-      auto v = tsig::verifyRequest(msg, ring, now());
-      if (!v || !v->present || v->error != tsig::TsigRcode::kNoError) {
-        log::warn("resolver.replica").kv("zone", c_.zone).kv("from", host).msg("NOTIFY without a valid signature ignored");
-        continue;
+    pollfd pfd[2] = {{notifyFd_, POLLIN, 0}, {notifyTcpFd_, POLLIN, 0}};
+    if (poll(pfd, notifyTcpFd_ >= 0 ? 2 : 1, 200) <= 0) continue;  // wakes up to see stop_
+    if (pfd[0].revents) {
+      sockaddr_storage from{};
+      socklen_t flen = sizeof from;
+      ssize_t n = recvfrom(notifyFd_, buf.data(), buf.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &flen);
+      if (n > 0)
+        if (auto reply = notifyReply(std::vector<uint8_t>(buf.begin(), buf.begin() + n), from, ring))
+          sendto(notifyFd_, reply->data(), reply->size(), 0, reinterpret_cast<sockaddr*>(&from), flen);
+    }
+    if (notifyTcpFd_ >= 0 && pfd[1].revents) {
+      // One connection at a time, each message framed (RFC 1035 §4.2.2), bounded by a timeout:
+      // a primary sends a NOTIFY or two and waits for the answers.
+      sockaddr_storage from{};
+      socklen_t flen = sizeof from;
+      int c = accept4(notifyTcpFd_, reinterpret_cast<sockaddr*>(&from), &flen, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      timeval tv{2, 0};
+      setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      for (int messages = 0; messages < 16; ++messages) {
+        uint8_t len[2];
+        if (!net::readExact(c, len, 2)) break;
+        size_t n = dns::get16(len);
+        if (!n || !net::readExact(c, buf.data(), n)) break;
+        auto reply = notifyReply(std::vector<uint8_t>(buf.begin(), buf.begin() + static_cast<long>(n)), from, ring);
+        if (!reply) break;
+        std::vector<uint8_t> framed(2);
+        dns::put16(framed.data(), static_cast<uint16_t>(reply->size()));
+        framed.insert(framed.end(), reply->begin(), reply->end());
+        if (send(c, framed.data(), framed.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(framed.size())) break;
       }
-      info = *v;
+      close(c);
     }
-    std::vector<uint8_t> reply(msg.begin(), msg.begin() + static_cast<long>(qend));
-    dns::put16(reply.data() + 2, static_cast<uint16_t>(dns::kFlagQR | dns::kFlagAA | (dns::kOpNotify << 11)));
-    dns::put16(reply.data() + 4, 1);
-    dns::put16(reply.data() + 6, 0);
-    dns::put16(reply.data() + 8, 0);
-    dns::put16(reply.data() + 10, 0);
-    if (c_.key) (void)tsig::signResponse(reply, info, now());
-    sendto(notifyFd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), flen);
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      ++status_.notifies;
-    }
-    poke();
   }
 }
 
@@ -317,13 +348,25 @@ Result<uint16_t> Replica::start() {
   if (!c_.notifyListen.empty()) {
     auto addr = net::parseHostPort(c_.notifyListen, 53);
     if (!addr) return addr.error();
-    auto fd = net::bindSocket(*addr, SOCK_DGRAM, false);
-    if (!fd) return fd.error();
-    notifyFd_ = *fd;
-    sockaddr_storage bound{};
-    socklen_t len = sizeof bound;
-    getsockname(notifyFd_, reinterpret_cast<sockaddr*>(&bound), &len);
-    port = net::portOf(reinterpret_cast<sockaddr*>(&bound));
+    // UDP and TCP on one port, as primaries may send NOTIFY over either (Knot uses TCP). With
+    // port 0 the UDP socket picks it; a clash on TCP means trying another.
+    for (int attempt = 0; attempt < 20 && notifyTcpFd_ < 0; ++attempt) {
+      auto fd = net::bindSocket(*addr, SOCK_DGRAM, false);
+      if (!fd) return fd.error();
+      sockaddr_storage bound{};
+      socklen_t len = sizeof bound;
+      getsockname(*fd, reinterpret_cast<sockaddr*>(&bound), &len);
+      auto tcp = net::bindSocket(bound, SOCK_STREAM, false);
+      if (!tcp) {
+        close(*fd);
+        if (net::portOf(reinterpret_cast<sockaddr*>(&*addr)) != 0) return makeError("NOTIFY over TCP: " + tcp.error().message);
+        continue;
+      }
+      notifyFd_ = *fd;
+      notifyTcpFd_ = *tcp;
+      port = net::portOf(reinterpret_cast<sockaddr*>(&bound));
+    }
+    if (notifyTcpFd_ < 0) return makeError("NOTIFY: no port free for both UDP and TCP");
   }
   if (auto st = transferFull(); !st) return st.error();
   {
@@ -345,6 +388,10 @@ void Replica::stop() {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (notifyThread_.joinable()) notifyThread_.join();
+  if (notifyTcpFd_ >= 0) {
+    close(notifyTcpFd_);
+    notifyTcpFd_ = -1;
+  }
   if (notifyFd_ >= 0) {
     close(notifyFd_);
     notifyFd_ = -1;

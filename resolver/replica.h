@@ -62,6 +62,9 @@ class Replica {
  private:
   void run();
   void handleNotify();
+  /// The reply to one NOTIFY from `from`, or nothing when it is to be ignored.
+  std::optional<std::vector<uint8_t>> notifyReply(const std::vector<uint8_t>& msg, const sockaddr_storage& from,
+                                                  const tsig::Keyring& ring);
   Result<std::vector<std::vector<uint8_t>>> xfr(const std::string& primary, uint16_t qtype);
   Status apply(std::vector<std::vector<uint8_t>>& messages, bool incremental);
 
@@ -72,7 +75,7 @@ class Replica {
   ReplicaStatus status_;
   std::condition_variable cv_;
   bool poked_ = false, stop_ = false;
-  int notifyFd_ = -1;
+  int notifyFd_ = -1, notifyTcpFd_ = -1;  // NOTIFY over UDP and TCP (Knot sends it over TCP)
   std::thread thread_, notifyThread_;
 };
 

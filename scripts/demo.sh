@@ -1,98 +1,120 @@
 #!/usr/bin/env bash
-# The main job: sets up, builds and runs the most end-to-end path that exists today: cdns-authority
-# serves the example compute zone (three centers: sz1 fast but busy-ish, hk1 green but busy, gz1
-# cheap but far); a Knot secondary and cdns-resolver follow it by NOTIFY and IXFR; the resolver
-# answers one service name with a different center for each policy; a center publishes new
-# capacity as a TSIG-signed RFC 2136 update and the resolver's answer moves; a center reaching for
-# another's records is refused. Everything runs on 127.0.0.1 and stops at the end (or on Ctrl-C).
-# (Jobs through the relay and cdns-submit come with the remaining components.)
-#   scripts/demo.sh [--keep]    --keep: leave the network running until Ctrl-C
+# The main job: installs what is missing, builds, and runs a small compute network on 127.0.0.1
+# from the configurations in examples/network/ (see scripts/network.sh):
+#   cdns-authority serving gba.example; four centers, each a cdns-relay (local backend) and a
+#   cdns-publish agent: sz1 fast but pricey, hk1 green but busy, gz1 cheap but far, dg1 near but
+#   small; cdns-resolver following the zone by NOTIFY and IXFR, with a policy chain per policy.
+# It shows each policy choosing its center (and why), runs a job through cdns-submit where the
+# resolver sent it, raises sz1's load and shows the answer move, then stops everything (also on
+# Ctrl-C) and checks that nothing is left running.
+#   scripts/demo.sh [--keep] [--no-build]
+#     --keep      leave the network running, print commands to try by hand; Ctrl-C stops it
+#     --no-build  use the binaries already built (in $CDNS_BUILD_DIR, default build/dev)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-KEEP=0
-[ "${1:-}" = "--keep" ] && KEEP=1
-scripts/setup.sh
-scripts/build.sh dev >/dev/null
-BIN=$PWD/build/dev
-RRCONV=$BIN/rrtypes/cdns-rrconv
-CDNS_AUTHORITY=$BIN/authority/cdns-authority
-RESOLVER=$BIN/resolver/cdns-resolver
+KEEP=0 BUILD=1
+for a in "$@"; do
+  case $a in
+    --keep) KEEP=1 ;;
+    --no-build) BUILD=0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "demo.sh: unknown option $a (see --help)" >&2; exit 2 ;;
+  esac
+done
+if [ "$BUILD" = 1 ]; then
+  scripts/setup.sh
+  scripts/build.sh dev >/dev/null
+fi
+B=$(cd "${CDNS_BUILD_DIR:-build/dev}" && pwd)
+CDNS_AUTHORITY=$B/authority/cdns-authority CDNS_RESOLVER=$B/resolver/cdns-resolver
+CDNS_RELAY=$B/relay/cdns-relay CDNS_PUBLISH=$B/publisher/cdns-publish
+CDIG=$B/clients/cdig SUBMIT=$B/clients/cdns-submit
+for b in "$CDNS_AUTHORITY" "$CDNS_RESOLVER" "$CDNS_RELAY" "$CDNS_PUBLISH" "$CDIG" "$SUBMIT"; do
+  [ -x "$b" ] || { echo "demo.sh: $b is not built (run without --no-build)" >&2; exit 1; }
+done
 . tests/system/lib.sh
+. scripts/network.sh
+net_trap
 
-# The example configuration, run from a scratch copy (the authority writes the zone back).
-mkdir -p "$TMP/net/zones"
-cp examples/zones/gba.example.zone "$TMP/net/zones/"
-sed 's/"listen": \["127.0.0.1:5300"\],/"listen": [],/; s/"127.0.0.1:9153"/"127.0.0.1:0"/' examples/authority.json >"$TMP/net/authority.json"
-start_authority --config "$TMP/net/authority.json"
-P=$AUTH_PORT
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-key() { sed -n "s/.*\"name\": \"$1\", \"algorithm\": \"hmac-sha256\", \"secret\": \"\([^\"]*\)\".*/\1/p" examples/authority.json; }
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+choices() {  # choices PORT: the center each policy chooses for the service infer
+  local p
+  for p in default price green near; do printf '  policy %-8s -> %s\n' "$p" "$(net_choice "$1" "$p")"; done
+}
+explain() {  # explain PORT POLICY: the resolver's explanation table
+  "$CDIG" @127.0.0.1 -p "$1" infer.svc.gba.example A "+req=policy=$2" +explain |
+    sed -n '/^;; EXPLANATION:/,/^candidates:/p' | sed '1d;$d; s/^/  /'
+}
 
-say "1. cdns-authority serves gba.example on 127.0.0.1 port $P; sz1's capacity, decoded"
-kdig @127.0.0.1 -p "$P" sz1.centers.gba.example TYPE65281 +noall +answer | "$RRCONV"
-
-say "2. a Knot secondary transfers the zone and is told of every change by NOTIFY"
-KNOT_KEY="hmac-sha256:xfr.:$(key xfr.)" start_knotd gba.example "$TMP/secondary.zone" "127.0.0.1@$P"
-SECONDARY=$KNOT_PORT
-echo "knotd on port $SECONDARY holds serial $(kdig @127.0.0.1 -p "$SECONDARY" gba.example SOA +short | awk '{print $3}')"
-
-say "3. cdns-resolver follows the zone too; each policy picks its center for the service \"infer\""
-sed "s/\"127.0.0.1:5353\"/\"127.0.0.1:0\"/; s/\"127.0.0.1:5300\"/\"127.0.0.1:$P\"/; s/\"127.0.0.1:5354\"/\"127.0.0.1:0\"/" \
-  examples/resolver.json >"$TMP/net/resolver.json"
-"$RESOLVER" --config "$TMP/net/resolver.json" --ready-file "$TMP/resolver.ready" >"$TMP/resolver.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do [ -s "$TMP/resolver.ready" ] && break; sleep 0.1; done
-RP=$(awk '$1=="udp"{print $3}' "$TMP/resolver.ready")
-RN=$(awk '$1=="notify"{print $3}' "$TMP/resolver.ready")
-sed -i "s/\"notify\": \[\]/\"notify\": [\"127.0.0.1:$SECONDARY\", \"127.0.0.1:$RN\"]/" "$TMP/net/authority.json"
-sed -i 's/"notify": \[/"notify_key": "xfr.", "notify": [/' "$TMP/net/authority.json"
-kill -HUP "$AUTH_PID"
-sleep 0.3
-for q in infer policy-price.infer policy-green.infer policy-near.infer gpu-8.infer; do
-  printf '  %-22s -> %s\n' "$q.svc" "$(dig @127.0.0.1 -p "$RP" +short "$q.svc.gba.example" A | tr '\n' ' ')"
+say "1. start the network on 127.0.0.1 (configurations from examples/network/, free ports)"
+net_start
+echo "  cdns-authority  gba.example on port $AUTH_PORT (metrics on $AUTH_METRICS)"
+echo "  cdns-resolver   port $RES_PORT, follows the authority (NOTIFY to port $RES_NOTIFY, then IXFR)"
+for c in "${NET_CENTERS[@]}"; do
+  v=${c}_RELAY
+  echo "  center $c      cdns-relay ${!v}, cdns-publish (signed updates with key $c.)"
 done
-out=$(dig @127.0.0.1 -p "$RP" gpu-100.infer.svc.gba.example A)
-printf '  %-22s -> %s\n' "gpu-100.infer.svc" "$(grep -o 'status: [A-Z]*' <<<"$out"), $(grep -o 'EDE: .*' <<<"$out")"
 
-say "4. center sz1 publishes new capacity: one signed update replacing its CAP record"
-NEWCAP="cpu=512/4096 gpu=H200:4/64 mem=20T/32T load=0.88 queue=17 running=60 ts=$(date +%s)"
-echo "sz1.centers.gba.example. 60 IN CAP $NEWCAP"
-GENERIC=$("$RRCONV" --type CAP --to generic "$NEWCAP")
-printf 'server 127.0.0.1 %s\nzone gba.example\nupdate delete sz1.centers.gba.example TYPE65281\nupdate add sz1.centers.gba.example 60 TYPE65281 %s\nsend\nanswer\n' \
-  "$P" "$GENERIC" | knsupdate -y "hmac-sha256:sz1.:$(key sz1.)" | grep -E 'status|ERROR' || true
+say "2. what the centers published, read from the authority"
+"$CDIG" @127.0.0.1 -p "$AUTH_PORT" gba.example +centers | sed 's/^/  /'
 
-say "5. at once: the primary answers with the new record and a higher serial"
-kdig @127.0.0.1 -p "$P" sz1.centers.gba.example TYPE65281 +noall +answer | "$RRCONV"
-kdig @127.0.0.1 -p "$P" gba.example SOA +short
+say "3. the service \"infer\": one name, a different center for each policy"
+choices "$RES_PORT"
+echo
+echo "  why sz1 for the default chain (cdig +explain):"
+explain "$RES_PORT" default
+echo
+echo "  why gz1 for policy price:"
+explain "$RES_PORT" price
 
-say "6. the Knot secondary has it too, by IXFR"
-for _ in $(seq 50); do
-  [ "$(kdig @127.0.0.1 -p "$SECONDARY" gba.example SOA +short)" = "$(kdig @127.0.0.1 -p "$P" gba.example SOA +short)" ] && break
-  sleep 0.1
+say "4. a job through cdns-submit: the resolver chooses, the chosen center's relay runs it"
+export CDNS_RESOLVER=127.0.0.1:$RES_PORT CDNS_ZONE=gba.example CDNS_TOKEN=$NET_TOKEN
+# The demo's relays speak plain HTTP on loopback; say so instead of trying HTTPS first.
+# Each job prints where it ran: its working directory below the network's scratch directory.
+JOB='echo "hello from job $CDNS_JOB_ID, run as $(id -un) in ${PWD#*/net/}"'
+echo "  \$ cdns-submit --service infer --relay-scheme http -- sh -c '$JOB'"
+"$SUBMIT" --service infer --relay-scheme http -- sh -c "$JOB" 2>&1 | sed 's/^/  /'
+echo "  \$ cdns-submit --service infer --policy price --relay-scheme http -- sh -c '$JOB'"
+"$SUBMIT" --service infer --policy price --relay-scheme http -- sh -c "$JOB" 2>&1 | sed 's/^/  /'
+
+say "5. sz1 gets busy: its load probe now reads 0.95; its agent publishes, the answer moves"
+t0=$(date +%s%N)
+net_set_load sz1 0.95
+moved=""
+for _ in $(seq 200); do
+  moved=$(net_choice "$RES_PORT" default)
+  [ -n "$moved" ] && [ "$moved" != sz1 ] && break
+  sleep 0.02
 done
-kdig @127.0.0.1 -p "$SECONDARY" sz1.centers.gba.example TYPE65281 +noall +answer | "$RRCONV"
-grep -h 'IXFR, incoming' "$TMP"/knot.*/knotd.log | tail -1 | sed 's/^.*\] //'
-
-say "7. the resolver's answer moved: sz1 is busier now (load 0.88), the least loaded is gz1"
-for _ in $(seq 50); do
-  [ "$(dig @127.0.0.1 -p "$RP" +short infer.svc.gba.example A | head -1)" != "infer.sz1.centers.gba.example." ] && break
-  sleep 0.05
-done
-printf '  %-22s -> %s\n' "infer.svc" "$(dig @127.0.0.1 -p "$RP" +short infer.svc.gba.example A | tr '\n' ' ')"
-
-say "8. center sz1 tries to change hk1's record: refused, zone untouched"
-printf 'server 127.0.0.1 %s\nzone gba.example\nupdate add hk1.centers.gba.example 60 TYPE65281 \\# 8 0007000400000000\nsend\n' \
-  "$P" | knsupdate -y "hmac-sha256:sz1.:$(key sz1.)" 2>&1 | grep -E 'ERROR|REFUSED' || true
-kdig @127.0.0.1 -p "$P" gba.example SOA +short
+[ "$moved" != sz1 ] || fail "the default choice did not move off sz1"
+echo "  policy default  -> $moved, $(ms_since "$t0") ms after the load changed"
+echo "  sz1's capacity at the authority: $("$CDIG" @127.0.0.1 -p "$AUTH_PORT" sz1.centers.gba.example CAP +short)"
+explain "$RES_PORT" default
 
 if [ "$KEEP" = 1 ]; then
-  say "the network keeps running; try:"
-  echo "  kdig @127.0.0.1 -p $P sz1.centers.gba.example TYPE65281 | $RRCONV"
-  echo "  kdig @127.0.0.1 -p $P gba.example AXFR | $RRCONV"
-  echo "  kdig @127.0.0.1 -p $SECONDARY gba.example SOA"
-  echo "  dig @127.0.0.1 -p $RP policy-price.infer.svc.gba.example A"
-  echo "  build/dev/clients/cdig @127.0.0.1 -p $P gba.example +centers"
-  echo "Ctrl-C stops everything."
-  wait "$AUTH_PID"
+  say "the network keeps running in $NET; try (Ctrl-C stops everything):"
+  cat <<EOF
+  export CDNS_RESOLVER=127.0.0.1:$RES_PORT CDNS_ZONE=gba.example CDNS_TOKEN=$NET_TOKEN
+  $CDIG @127.0.0.1 -p $AUTH_PORT gba.example +centers
+  $CDIG @127.0.0.1 -p $RES_PORT infer.svc.gba.example A +explain
+  $CDIG @127.0.0.1 -p $RES_PORT infer.svc.gba.example A +req=policy=green +explain
+  $CDIG @127.0.0.1 -p $RES_PORT gpu-4.infer.svc.gba.example A +explain
+  $CDIG @127.0.0.1 -p $AUTH_PORT hk1.centers.gba.example ENERGY
+  $SUBMIT --service infer --relay-scheme http --explain -- sh -c 'echo hello from \$(pwd)'
+  $SUBMIT --service infer --policy near --relay-scheme http --detach -- sleep 30
+  echo cap.load=0.10 > $NET/sz1/load.txt     # sz1's load probe: the default choice comes back
+  curl -s http://127.0.0.1:$AUTH_METRICS/metrics | grep '^cdns_'
+EOF
+  STOP=0
+  trap 'STOP=1' INT TERM
+  while [ "$STOP" = 0 ]; do sleep 1 || true; done
+  echo
 fi
-say "demo: done; stopping cdns-authority, cdns-resolver and knotd"
+
+say "6. stop: the agents withdraw their centers, then every daemon stops"
+net_stop
+[ -z "$NET_STOP_FAILED" ] || fail "did not stop cleanly:$NET_STOP_FAILED"
+left=$(net_leftovers)
+[ -z "$left" ] || fail "still running: $left"
+echo "  every daemon exited with status 0; nothing of the network is left running"

@@ -44,11 +44,20 @@ inline Result<double> weightOf(const std::string& policy, const nlohmann::json& 
 /// says why a candidate was dropped.
 template <class Keep, class Reason>
 void filterBy(const std::string& stage, std::vector<Candidate>& cands, Explanation* why, Keep keep, Reason reason) {
-  size_t out = 0;
-  for (size_t i = 0; i < cands.size(); ++i) {
-    bool k = keep(cands[i]);
-    if (why) why->add(stage, cands[i].center->name, k ? "kept" : "dropped: " + reason(cands[i]));
-    if (k) cands[out++] = cands[i];
+  size_t out = 0, n = cands.size();
+  Candidate* c = cands.data();
+  if (!why) {
+    for (size_t i = 0; i < n; ++i)
+      if (keep(c[i])) {
+        if (out != i) c[out] = c[i];
+        ++out;
+      }
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      bool k = keep(c[i]);
+      why->add(stage, c[i].center->name, k ? "kept" : "dropped: " + reason(c[i]));
+      if (k) c[out++] = c[i];
+    }
   }
   cands.resize(out);
 }
@@ -58,18 +67,22 @@ void filterBy(const std::string& stage, std::vector<Candidate>& cands, Explanati
 template <class Cost>
 void rankByCost(const std::string& stage, double weight, std::vector<Candidate>& cands, Explanation* why, Cost cost) {
   if (cands.empty()) return;
+  thread_local std::vector<double> costs;  // each cost computed once; no allocation once warm
+  size_t n = cands.size();
+  costs.resize(n);
   double lo = INFINITY, hi = -INFINITY;
-  for (const auto& c : cands) {
-    double v = cost(c);
+  for (size_t i = 0; i < n; ++i) {
+    double v = cost(cands[i]);
+    costs[i] = v;
     lo = v < lo ? v : lo;
     hi = v > hi ? v : hi;
   }
   double span = hi - lo;
-  for (auto& c : cands) {
-    double v = cost(c);
-    double add = span > 0 ? weight * (hi - v) / span : weight;
-    c.score += add;
-    if (why) why->add(stage, c.center->name, "cost " + fmt(v) + " -> +" + fmt(add));
+  double scale = span > 0 ? weight / span : 0;
+  for (size_t i = 0; i < n; ++i) {
+    double add = span > 0 ? (hi - costs[i]) * scale : weight;
+    cands[i].score += add;
+    if (why) why->add(stage, cands[i].center->name, "cost " + fmt(costs[i]) + " -> +" + fmt(add));
   }
 }
 

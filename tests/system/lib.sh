@@ -137,3 +137,19 @@ start_authority() {
   [ -s "$ready" ] || fail "cdns-authority did not start"
   AUTH_PORT=$(awk '$1=="udp"{print $3; exit}' "$ready")
 }
+
+# await_ready FILE WHAT: waits up to 10 s for a daemon's ready file.
+await_ready() {
+  for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.1; done
+  fail "$2 did not start"
+}
+
+# start_resolver CONFIG: starts cdns-resolver (CDNS_RESOLVER) with CONFIG; sets RES_PORT, RES_PID.
+start_resolver() {
+  local ready="$TMP/resolver.$RANDOM.ready"
+  "$CDNS_RESOLVER" --config "$1" --ready-file "$ready" >>"$TMP/resolver.log" 2>&1 &
+  RES_PID=$!
+  PIDS+=("$RES_PID")
+  await_ready "$ready" cdns-resolver
+  RES_PORT=$(awk '$1=="udp"{print $3; exit}' "$ready")
+}

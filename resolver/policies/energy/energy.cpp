@@ -10,7 +10,7 @@ Result<std::unique_ptr<Policy>> makeEnergy(const nlohmann::json& j) {
   auto wgt = weightOf("energy", j);
   if (!wgt) return wgt.error();
   return makePolicy("energy", [wgt = *wgt](const Requirements&, std::vector<Candidate>& c, Explanation* w) {
-    rankByCost("energy", wgt, c, w, [](const Candidate& x) { return x.center->carbonPerWork; });
+    rankByCost("energy", wgt, c, w, [](const Candidate& x) { return x.hot->carbonPerWork; });
     return Policy::Flow::kContinue;
   });
 }

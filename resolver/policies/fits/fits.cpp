@@ -23,16 +23,16 @@ Result<std::unique_ptr<Policy>> makeFits(const nlohmann::json& j) {
     filterBy(
         "fits", c, w,
         [&](const Candidate& x) {
-          const Center& k = *x.center;
+          const Hot& k = *x.hot;
           if (q.held.empty())
             return (!q.gpus || k.gpusFree(q.gpuModelKey) >= q.gpus) && k.cpuFree >= q.cpus && (!q.mem || k.memFree >= q.mem);
-          Held h = q.heldFor(k);
+          Held h = q.heldFor(k.id);
           return (!q.gpus || left(k.gpusFree(q.gpuModelKey), h.gpus) >= q.gpus) && left(k.cpuFree, h.cpus) >= q.cpus &&
                  (!q.mem || left(k.memFree, h.mem) >= q.mem);
         },
         [&](const Candidate& x) -> std::string {
-          const Center& k = *x.center;
-          Held h = q.heldFor(k);
+          const Hot& k = *x.hot;
+          Held h = q.heldFor(k.id);
           auto held = [](uint64_t n) { return n ? " (" + std::to_string(n) + " handed out)" : std::string(); };
           std::string gpu = q.gpuModel.empty() ? "gpu " : "gpu " + q.gpuModel + " ";
           if (uint64_t g = left(k.gpusFree(q.gpuModelKey), h.gpus); q.gpus && g < q.gpus)

@@ -10,11 +10,11 @@ Result<std::unique_ptr<Policy>> makeFresh(const nlohmann::json& j) {
     return makeError("fresh: \"max_age\" (seconds, >= 1) is required");
   uint64_t maxAge = j["max_age"].get<uint64_t>();
   return makePolicy("fresh", [maxAge](const Requirements& q, std::vector<Candidate>& c, Explanation* w) {
-    auto age = [&](const Candidate& x) { return q.now > x.center->ts ? q.now - x.center->ts : 0; };
+    auto age = [&](const Candidate& x) { return q.now > x.hot->ts ? q.now - x.hot->ts : 0; };
     filterBy(
-        "fresh", c, w, [&](const Candidate& x) { return x.center->ts != 0 && age(x) <= maxAge; },
+        "fresh", c, w, [&](const Candidate& x) { return x.hot->ts != 0 && age(x) <= maxAge; },
         [&](const Candidate& x) {
-          return x.center->ts == 0 ? std::string("no ts")
+          return x.hot->ts == 0 ? std::string("no ts")
                                    : "data " + std::to_string(age(x)) + " s old > " + std::to_string(maxAge);
         });
     return Policy::Flow::kContinue;

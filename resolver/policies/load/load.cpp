@@ -20,9 +20,9 @@ Result<std::unique_ptr<Policy>> makeLoad(const nlohmann::json& j) {
   }
   return makePolicy("load", [wgt = *wgt, queueWeight](const Requirements& q, std::vector<Candidate>& c, Explanation* w) {
     rankByCost("load", wgt, c, w, [&](const Candidate& x) {
-      const Center& k = *x.center;
+      const Hot& k = *x.hot;
       double cost = k.load + queueWeight * static_cast<double>(k.queue);
-      if (!q.held.empty()) cost += static_cast<double>(q.heldFor(k).cpus) / static_cast<double>(std::max<uint64_t>(k.cpuTotal, 1));
+      if (!q.held.empty()) cost += static_cast<double>(q.heldFor(k.id).cpus) / static_cast<double>(std::max<uint64_t>(k.cpuTotal, 1));
       return cost;
     });
     return Policy::Flow::kContinue;

@@ -15,7 +15,7 @@ Result<std::unique_ptr<Policy>> makePrice(const nlohmann::json& j) {
   return makePolicy("price", [wgt = *wgt](const Requirements& q, std::vector<Candidate>& c, Explanation* w) {
     constexpr double kUnpriced = 1e12;
     rankByCost("price", wgt, c, w, [&](const Candidate& x) {
-      const Center& k = *x.center;
+      const Hot& k = *x.hot;
       if (k.cpuHour < 0 && k.gpuHourPrice(0) < 0) return kUnpriced;
       double cost = std::max(k.cpuHour, 0.0) * static_cast<double>(std::max<uint64_t>(q.cpus, 1));
       if (q.gpus) {

@@ -81,7 +81,7 @@ Result<std::unique_ptr<Policy>> makeQos(const nlohmann::json& j) {
     rankByCost("qos/jitter", wgt * ws.jitter, c, w, [&](const Candidate& x) { return link(x).jitter; });
     rankByCost("qos/loss", wgt * ws.loss, c, w, [&](const Candidate& x) { return link(x).loss; });
     rankByCost("qos/bw", wgt * ws.bw, c, w, [&](const Candidate& x) { return -link(x).bw; });
-    rankByCost("qos/load", wgt * ws.load, c, w, [&](const Candidate& x) { return x.center->load; });
+    rankByCost("qos/load", wgt * ws.load, c, w, [&](const Candidate& x) { return x.hot->load; });
     return Policy::Flow::kContinue;
   });
 }

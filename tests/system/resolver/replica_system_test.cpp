@@ -7,7 +7,13 @@
 #include <chrono>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "common/dns.h"
+#include "common/net.h"
+#include "common/tsig.h"
 #include "resolver/replica.h"
 #include "tests/support/daemon.h"
 
@@ -74,6 +80,46 @@ TEST(Replica, FollowsThePrimaryByNotifyAndIxfrAndOutlivesIt) {
   ASSERT_NE(node->find(65281), nullptr);
   EXPECT_EQ(node->find(65281)->rdata.size(), 1u);
   EXPECT_EQ(static_cast<uint8_t>(node->find(65281)->rdata[0].back()), 6);
+
+  // NOTIFY over TCP (as Knot sends it), on the same port: a signed one is answered and counted;
+  // an unsigned one gets no answer.
+  auto notifyOverTcp = [&](bool sign) -> std::vector<uint8_t> {
+    std::vector<uint8_t> m = {0x4e, 0x21, 0x20, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+    auto qn = *dns::nameFromText("gba.example.");
+    m.insert(m.end(), qn.begin(), qn.end());
+    m.insert(m.end(), {0, 6, 0, 1});
+    if (sign) {
+      EXPECT_TRUE(tsig::signRequest(m, *rc.key, static_cast<uint64_t>(time(nullptr))).ok());
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(*port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    timeval tv{3, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::vector<uint8_t> framed = {static_cast<uint8_t>(m.size() >> 8), static_cast<uint8_t>(m.size())};
+    framed.insert(framed.end(), m.begin(), m.end());
+    EXPECT_EQ(send(fd, framed.data(), framed.size(), 0), static_cast<ssize_t>(framed.size()));
+    std::vector<uint8_t> reply(2);
+    if (!net::readExact(fd, reply.data(), 2)) {
+      close(fd);
+      return {};
+    }
+    reply.resize(dns::get16(reply.data()));
+    EXPECT_TRUE(net::readExact(fd, reply.data(), reply.size()));
+    close(fd);
+    return reply;
+  };
+  uint64_t before = replica.status().notifies;
+  auto reply = notifyOverTcp(true);
+  ASSERT_GE(reply.size(), 12u);
+  EXPECT_EQ(dns::get16(reply.data()), 0x4e21);
+  EXPECT_EQ(dns::get16(reply.data() + 2) & 0xF800, dns::kFlagQR | (dns::kOpNotify << 11));
+  EXPECT_EQ(replica.status().notifies, before + 1);
+  EXPECT_TRUE(notifyOverTcp(false).empty());
+  EXPECT_EQ(replica.status().notifies, before + 1);
 
   // The primary goes away: the replica keeps its copy and says so.
   auth->kill();
