@@ -141,8 +141,8 @@ gen_compute_zone() {  # FILE ORIGIN N
     for (i = 0; i < n; i++) {
       t = ts - (i * 7) % 600
       printf "c%d.centers SITE kind=%s region=r%d jurisdiction=CN-GD ts=%d\n", i, kind[i % 4 + 1], i % 50, t
-      printf "c%d.centers CAP cpu=%d/400000 gpu=H200:%d/100000,A100:%d/64 mem=%dT/256T load=0.%02d queue=%d ts=%d\n", \
-        i, 100000 + (i * 7919) % 100000, 40000 + (i * 613) % 40000, (i * 7) % 65, 10 + (i * 3) % 200, 5 + (i * 37) % 90, \
+      printf "c%d.centers CAP cpu=%d/400000 gpu=H200:%d/400000,A100:%d/64 mem=%dT/256T load=0.%02d queue=%d ts=%d\n", \
+        i, 100000 + (i * 7919) % 100000, 200000 + (i * 613) % 100000, (i * 7) % 65, 10 + (i * 3) % 200, 5 + (i * 37) % 90, \
         (i * 13) % 50, t
       if (i == 0) printf "c0.centers PRICE currency=CNY cpu-hour=0.01 gpu-hour=H200:5,A100:3 ts=%d\n", t
       else printf "c%d.centers PRICE currency=CNY cpu-hour=0.%02d gpu-hour=H200:%d.%d,A100:%d ts=%d\n", \
@@ -199,8 +199,8 @@ KEYSPEC="hmac-sha256:$KEY_NAME:$SECRET"
 # The two states of the moving center's CAP (the keys after ts; updload puts ts=<now> first):
 # idle and the cheapest, so the best for "infer" by any margin; or full-loaded with a long queue.
 cap_hex() { "$RRCONV_BIN" --type CAP --to generic "$1" | awk '{ s = ""; for (i = 3; i <= NF; i++) s = s $i; print s }'; }
-CAP_ON=$(cap_hex "cpu=200000/400000 gpu=H200:80000/100000 mem=100T/256T load=0.00 queue=0")
-CAP_OFF=$(cap_hex "cpu=200000/400000 gpu=H200:80000/100000 mem=100T/256T load=1.00 queue=1000")
+CAP_ON=$(cap_hex "cpu=200000/400000 gpu=H200:250000/400000 mem=100T/256T load=0.00 queue=0")
+CAP_OFF=$(cap_hex "cpu=200000/400000 gpu=H200:250000/400000 mem=100T/256T load=1.00 queue=1000")
 [ -n "$CAP_ON" ] && [ -n "$CAP_OFF" ] || die "cdns-rrconv did not convert the CAP states"
 {
   for n in $CENTERS; do
@@ -211,8 +211,8 @@ CAP_OFF=$(cap_hex "cpu=200000/400000 gpu=H200:80000/100000 mem=100T/256T load=1.
   echo "cached-name queries: alias0..alias$((PLAIN_NAMES - 1)).${PLAIN%.} A (each a CNAME to host<K> + its A)"
   echo "sample centers (n${CENTERS%% *}):"; grep '^c[012]\.' "$WORK/n${CENTERS%% *}.zone" | sed 's/^/  /'
   echo "publish-to-answer: $MOVER CAP toggles between"
-  echo "  on:  cpu=200000/400000 gpu=H200:80000/100000 mem=100T/256T load=0.00 queue=0 ts=<now>"
-  echo "  off: cpu=200000/400000 gpu=H200:80000/100000 mem=100T/256T load=1.00 queue=1000 ts=<now>"
+  echo "  on:  cpu=200000/400000 gpu=H200:250000/400000 mem=100T/256T load=0.00 queue=0 ts=<now>"
+  echo "  off: cpu=200000/400000 gpu=H200:250000/400000 mem=100T/256T load=1.00 queue=1000 ts=<now>"
 } >"$OUT/workload.txt"
 
 # ---------------------------------------------------------------- process helpers
@@ -238,8 +238,8 @@ wait_ready() {  # PID FILE TIMEOUT_S: wait for a ready file
 
 ready_port() { awk -v k="$2" '$1 == k {print $3; exit}' "$1" 2>/dev/null; }  # FILE KIND
 
-cname_of() {  # PORT NAME: the CNAME target of NAME/A, or the status when there is none
-  kdig @127.0.0.1 -p "$1" +retry=0 +timeout=2 +norec "$2" A 2>/dev/null | awk '
+cname_of() {  # PORT NAME [+rec]: the CNAME target of NAME/A, or the status when there is none
+  kdig @127.0.0.1 -p "$1" +retry=0 +timeout=2 "${3:-+norec}" "$2" A 2>/dev/null | awk '
     /status:/ { for (i = 1; i <= NF; i++) if ($i == "status:") { r = $(i + 1); sub(/;$/, "", r) } }
     $4 == "CNAME" && c == "" { c = $5 }
     END { if (c != "") print c; else print (r == "" ? "NO-ANSWER" : r) }'
@@ -362,7 +362,7 @@ EOF
     local deadline=$(( $(date +%s) + 20 ))
     while [ "$(date +%s)" -lt "$deadline" ]; do
       kill -0 "$UB_PID" 2>/dev/null || break
-      [ "$(cname_of "$UB_PORT" "alias0.${PLAIN%.}")" = "host0.${PLAIN}" ] && return 0
+      [ "$(cname_of "$UB_PORT" "alias0.${PLAIN%.}" +rec)" = "host0.${PLAIN}" ] && return 0
       sleep 0.2
     done
     stop_server "$UB_PID"
@@ -433,21 +433,44 @@ publish_to_answer() {  # N
   log "  publish-to-answer: median ${R[n$n.pa.answer_ms_p50]:-?} ms, p99 ${R[n$n.pa.answer_ms_p99]:-?} ms, max ${R[n$n.pa.answer_ms_max]:-?} ms; seen ${R[n$n.pa.seen]:-?}, missing ${R[n$n.pa.missing]:-?}, failed ${R[n$n.pa.failed]:-?}; IXFRs ${R[n$n.pa.ixfr]:-?}"
 }
 
-profile_resolver() {  # N: perf record (user space, call graphs) during an extra run; top functions
-  local n=$1 data=$WORK/perf.data
-  log "  profiling cdns-resolver (n$n) with perf during an extra ${RUN_S} s run"
+# perf's report of a recording: self time by symbol, the policies' long template names shortened.
+perf_top() {  # DATA OUTFILE [SORT]
+  perf report -i "$1" --stdio --no-children --sort "${3:-symbol}" --percent-limit 0.5 -g none 2>/dev/null \
+    | grep -v '^#' | grep -v '^ *$' \
+    | sed -E 's/FnPolicy<cdns::resolver::policies::make([A-Za-z]+)\(.*\)::\{lambda.*\}>::apply/policy \L\1\E (FnPolicy::apply)/;
+              s/nlohmann::json_abi_v3_11_2::basic_json<[^ ]*( [^ ]*)*>/json/g; s/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]+$//' \
+    | cut -c1-150 | awk '!seen[$0]++' | head -25 >"$2"
+}
+
+profile_resolver() {  # N: perf record (call graphs) during an extra load run and an extra update run
+  local n=$1 data=$WORK/perf.data perf_pid
+  log "  profiling cdns-resolver (n$n) with perf during an extra ${RUN_S} s load run"
   perf record -F 999 -g -p "$RES_PID" -o "$data" -- sleep "$RUN_S" >"$OUT/logs/perf-record.log" 2>&1 &
-  local perf_pid=$!
+  perf_pid=$!
   sleep 0.3
   run_dnsperf "$OUT/raw/res.n$n.perf-run.txt" "$RES_PORT" "$RUN_S" "$WORK/q$n.txt" || true
   { wait "$perf_pid"; } 2>/dev/null || true
+  [ -s "$data" ] && perf_top "$data" "$OUT/perf-load.txt"
+  # The update path: the resolver and the authority, while updload moves the answer 50 times.
+  log "  profiling cdns-resolver and cdns-authority (n$n) during 50 extra updates"
+  rm -f "$data"
+  perf record -F 4999 -g -p "$RES_PID,$AUTH_PID" -o "$data" >>"$OUT/logs/perf-record.log" 2>&1 &
+  perf_pid=$!
+  sleep 0.3
+  timeout --foreground -k 5 120 "$LOADGEN" answer --server "127.0.0.1:$AUTH_PORT" --resolver "127.0.0.1:$RES_PORT" \
+    --zone "n$n.$BASE" --key "$KEYSPEC" --owner "$MOVER.centers" --query infer.svc --target "infer.$MOVER.centers" \
+    --on "$CAP_ON" --off "$CAP_OFF" --count 50 --poll-us 1000 --wait-ms 2000 --gap-ms 20 \
+    >"$OUT/raw/answer.n$n.perf-run.txt" 2>&1 || true
+  kill -INT "$perf_pid" 2>/dev/null
+  { wait "$perf_pid"; } 2>/dev/null || true
   if [ -s "$data" ]; then
-    perf report -i "$data" --stdio --no-children --sort symbol --percent-limit 0.5 -g none 2>/dev/null \
-      | grep -v '^#' | grep -v '^$' | head -40 >"$OUT/perf-top.txt"
-    perf report -i "$data" --stdio --children --sort symbol --percent-limit 2 -g none 2>/dev/null \
-      | grep -v '^#' | grep -v '^$' | head -40 >"$OUT/perf-children.txt"
+    perf_top "$data" "$OUT/perf-update.txt" comm,symbol
+    # inclusive time of the resolver's steps on the update path
+    perf report -i "$data" --stdio --children --comm cdns-resolver --sort symbol --percent-limit 1 -g none 2>/dev/null \
+      | grep -E 'Index::build|Reservations::follow|Replica|current|answer|summarise|toJson|dump|uv_run' \
+      | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]+$//' | cut -c1-150 | head -15 >"$OUT/perf-update-children.txt"
   fi
-  if [ -s "$OUT/perf-top.txt" ]; then log "  profile: $OUT/perf-top.txt"; else note "perf gave no profile (see logs/perf-record.log)"; fi
+  if [ -s "$OUT/perf-load.txt" ]; then log "  profiles: $OUT/perf-load.txt, $OUT/perf-update.txt"; else note "perf gave no profile (see logs/perf-record.log)"; fi
 }
 
 # ---------------------------------------------------------------- the run
@@ -470,6 +493,14 @@ start_authority || die "cdns-authority did not start (see $OUT/logs/authority.lo
 log "cdns-authority on port $AUTH_PORT (pid $AUTH_PID)"
 start_unbound || die "unbound did not start or resolve the plain zone (see $OUT/logs/unbound.log)"
 log "unbound on port $UB_PORT (pid $UB_PID)"
+# Prime Unbound's cache: every name once, few at a time (each costs it two queries upstream).
+a0=$(metric "$AUTH_METRICS" cdns_authority_queries_total)
+timeout --foreground -k 5 120 dnsperf -s 127.0.0.1 -p "$UB_PORT" -d "$WORK/qplain.txt" -n 1 -c 1 -q 10 \
+  >"$OUT/raw/ub.prime.txt" 2>&1 || log "  dnsperf exited non-zero (priming unbound)"
+a1=$(metric "$AUTH_METRICS" cdns_authority_queries_total)
+R[ub.prime.rcodes]=$(perf_field "$OUT/raw/ub.prime.txt" rcodes)
+[ -n "$a0" ] && [ -n "$a1" ] && R[ub.prime.upstream]=$(awk -v a="$a0" -v b="$a1" 'BEGIN {printf "%d", b - a}')
+log "  primed unbound's cache: ${R[ub.prime.rcodes]}; ${R[ub.prime.upstream]:-?} queries to the authority"
 
 LAST_N=""
 for n in $CENTERS; do LAST_N=$n; done
@@ -575,6 +606,8 @@ DETAILS=$OUT/details.md
     done
   done
   echo
+  echo "Unbound's cache primed with one pass over the $PLAIN_NAMES names: $(g ub.prime.rcodes); $(g ub.prime.upstream) queries to the authority."
+  echo
   echo "| centers | resolver start to first answer (ms) | answer checks | service outcomes answer / nodata / nxdomain / formerr | centers chosen at least once | resolver RSS after runs (MiB) |"
   echo "|---|---|---|---|---|---|"
   for n in $CENTERS; do
@@ -591,11 +624,23 @@ DETAILS=$OUT/details.md
       "$(g "n$n.pa.answer_ms_p99")" "$(g "n$n.pa.answer_ms_max")" "$(g "n$n.pa.answer_ms_mean")" \
       "$(g "n$n.pa.ack_ms_p50")" "$(g "n$n.pa.ack_ms_p99")" "$(g "n$n.pa.ixfr")"
   done
-  if [ -s "$OUT/perf-top.txt" ]; then
+  if [ -s "$OUT/perf-load.txt" ]; then
     echo
-    echo "Profile of cdns-resolver at n$LAST_N (perf, self time, user space):"
+    echo "Profile of cdns-resolver under dnsperf at n$LAST_N (perf, self time):"
     echo
-    sed 's/^/    /' "$OUT/perf-top.txt"
+    sed 's/^/    /' "$OUT/perf-load.txt"
+  fi
+  if [ -s "$OUT/perf-update.txt" ]; then
+    echo
+    echo "Profile of cdns-resolver and cdns-authority during 50 updates at n$LAST_N (perf, self time):"
+    echo
+    sed 's/^/    /' "$OUT/perf-update.txt"
+    if [ -s "$OUT/perf-update-children.txt" ]; then
+      echo
+      echo "The same, cdns-resolver only, inclusive time (children) of the steps on the update path:"
+      echo
+      sed 's/^/    /' "$OUT/perf-update-children.txt"
+    fi
   fi
   if [ -s "$OUT/notes.txt" ]; then echo; echo "Notes:"; sed 's/^/- /' "$OUT/notes.txt"; fi
   echo
@@ -610,4 +655,4 @@ cat "$TABLE"
 [ -s "$OUT/table-decision.md" ] && { echo; cat "$OUT/table-decision.md"; }
 if [ -s "$OUT/notes.txt" ]; then echo; echo "Notes:"; sed 's/^/- /' "$OUT/notes.txt"; fi
 echo
-echo "results: $OUT (table.md, table-decision.md, details.md, checks.txt, perf-top.txt, raw/, logs/)"
+echo "results: $OUT (table.md, table-decision.md, details.md, checks.txt, perf-load.txt, perf-update.txt, raw/, logs/)"

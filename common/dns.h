@@ -70,6 +70,13 @@ Result<size_t> readName(WireReader& r, uint8_t* out, bool allowCompression = tru
 /// Lower-cases a wire name in place (labels' length bytes untouched).
 void lowerName(uint8_t* name, size_t len);
 std::string lowerName(std::string_view name);
+/// ASCII text in lower case (DNS compares names without regard to ASCII case).
+inline std::string lowerText(std::string_view text) {
+  std::string s(text);
+  for (auto& ch : s)
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
+  return s;
+}
 /// Case-insensitive equality of two uncompressed wire names.
 bool nameEqual(std::string_view a, std::string_view b);
 /// True when `name` equals `zone` or lies below it (both uncompressed, lower-case).

@@ -156,7 +156,8 @@ struct OptOut {
 };
 
 size_t finish(dns::MessageWriter& w, const authority::ParsedQuery& q, uint16_t rcode, uint16_t an, uint16_t ns, uint16_t ar,
-              const OptOut& o) {
+              const OptOut& o, size_t udpLimit) {
+  bool truncated = false;
   if (q.hasEdns) {
     std::vector<uint8_t> opt = {0, 0, dns::kOPT, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
     if (q.ednsDo) opt[7] = 0x80;
@@ -177,10 +178,16 @@ size_t finish(dns::MessageWriter& w, const authority::ParsedQuery& q, uint16_t r
       rw.u16(o.edeCode);
       rw.bytes(o.ede);
     }
+    // The explanation, when it fits: over UDP a message past the client's limit goes without it
+    // and with TC set, so the client asks again over TCP (RFC 7766) and gets it all.
     if (!o.explanation.empty() && o.explanation.size() < 60000) {
-      rw.u16(kOptExplain);
-      rw.u16(static_cast<uint16_t>(o.explanation.size()));
-      rw.bytes(o.explanation);
+      if (udpLimit && w.size() + 11 + rdata.size() + 4 + o.explanation.size() > udpLimit) {
+        truncated = true;
+      } else {
+        rw.u16(kOptExplain);
+        rw.u16(static_cast<uint16_t>(o.explanation.size()));
+        rw.bytes(o.explanation);
+      }
     }
     dns::put16(opt.data() + 9, static_cast<uint16_t>(rdata.size()));
     opt.insert(opt.end(), rdata.begin(), rdata.end());
@@ -188,7 +195,8 @@ size_t finish(dns::MessageWriter& w, const authority::ParsedQuery& q, uint16_t r
     if (w.raw(opt.data(), opt.size())) ++ar;
   }
   uint8_t* h = w.data();
-  uint16_t flags = static_cast<uint16_t>(dns::kFlagQR | dns::kFlagAA | (q.flags & (dns::kFlagRD | dns::kFlagCD)) | (rcode & 0xF));
+  uint16_t flags = static_cast<uint16_t>(dns::kFlagQR | dns::kFlagAA | (q.flags & (dns::kFlagRD | dns::kFlagCD)) | (rcode & 0xF) |
+                                         (truncated ? dns::kFlagTC : 0));
   dns::put16(h + 2, flags);
   dns::put16(h + 6, an);
   dns::put16(h + 8, ns);
@@ -329,6 +337,7 @@ size_t answer(const uint8_t* msg, size_t len, uint8_t* out, size_t cap, bool udp
   dns::MessageWriter w(out, cap);
   size_t limit = udp ? (q.hasEdns ? std::max<size_t>(512, std::min<size_t>(q.ednsPayload, 1232)) : 512) : 65535;
   w.setLimit(limit - (q.hasEdns ? 64 : 0));  // room for OPT, ECS and a short EDE
+  size_t udpLimit = udp ? limit : 0;
   w.beginResponse(msg, q.questionEnd, q.qnameLen);
   const authority::Zone& zone = *cz->zone;
   Subnet subnet = clientSubnet(opt, ctx, config);
@@ -341,13 +350,13 @@ size_t answer(const uint8_t* msg, size_t len, uint8_t* out, size_t cap, bool udp
     count(rcode == dns::kNxDomain ? &AnswerStats::nxdomain : &AnswerStats::nodata);
     const auto& soa = zone.soa();
     uint16_t ns = w.rr(zone.origin(), 0, dns::kSOA, std::min<uint32_t>(soa.ttl, config.ttl), soa.rdata[0]) ? 1 : 0;
-    return finish(w, q, rcode, 0, ns, 0, oo);
+    return finish(w, q, rcode, 0, ns, 0, oo, udpLimit);
   };
   if (opt.badEcs) {  // RFC 7871 §7.1.1: FORMERR for a malformed ECS option
     oo.ecs = nullptr;
     oo.ede = "malformed EDNS Client Subnet option";
     count(&AnswerStats::formerr);
-    return finish(w, q, dns::kFormErr, 0, 0, 0, oo);
+    return finish(w, q, dns::kFormErr, 0, 0, 0, oo, udpLimit);
   }
   if (!cz->index->hasService(service)) return negative(dns::kNxDomain);
   if (!badLabel.empty()) {
@@ -440,7 +449,7 @@ size_t answer(const uint8_t* msg, size_t len, uint8_t* out, size_t cap, bool udp
     if (w.rr("", dns::kHeaderSize, q.qtype, config.ttl, rd)) ++an;
     for (const auto& a : addrs)
       if (w.rr(target, 0, a.size() == 4 ? dns::kA : dns::kAAAA, config.ttl, a)) ++ar;
-    return finish(w, q, dns::kNoError, an, 0, ar, oo);
+    return finish(w, q, dns::kNoError, an, 0, ar, oo, udpLimit);
   }
   // CNAME to the chosen endpoint (the owner is the question, case as sent), then its addresses.
   if (w.rr("", dns::kHeaderSize, dns::kCNAME, config.ttl, ep.endpointWire)) ++an;
@@ -449,7 +458,7 @@ size_t answer(const uint8_t* msg, size_t len, uint8_t* out, size_t cap, bool udp
     if (q.qtype != dns::kANY && q.qtype != type) continue;
     if (w.rr(ep.endpointWire, 0, type, config.ttl, a)) ++an;
   }
-  return finish(w, q, dns::kNoError, an, 0, 0, oo);
+  return finish(w, q, dns::kNoError, an, 0, 0, oo, udpLimit);
 }
 
 }  // namespace cdns::resolver

@@ -62,7 +62,7 @@ void summarise(Center& c) {
   if (auto it = c.records.find("NETQ"); it != c.records.end())
     for (const auto& n : it->second) {
       Center::Link l{n.value("rtt", 1e6), n.value("jitter", 0.0), n.value("loss", 0.0), n.value("bw", 0.0)};
-      c.links[n.value("peer", "")] = l;
+      c.links[dns::lowerText(n.value("peer", ""))] = l;
       c.bestRtt = std::min(c.bestRtt, l.rtt);
     }
   if (auto it = c.records.find("SITE"); it != c.records.end()) {

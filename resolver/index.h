@@ -16,10 +16,11 @@
 
 namespace cdns::resolver {
 
-/// A 64-bit key for a GPU model name, so that a decision compares numbers, not strings.
+/// A 64-bit key for a GPU model name, so that a decision compares numbers, not strings. Case
+/// does not count: requirements arrive in DNS labels, which resolvers may lower-case.
 inline uint64_t gpuModelKey(std::string_view model) {
   uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (unsigned char ch : model) h = (h ^ ch) * 1099511628211ULL;
+  for (unsigned char ch : model) h = (h ^ static_cast<unsigned char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch)) * 1099511628211ULL;
   return model.empty() ? 0 : h | 1;
 }
 

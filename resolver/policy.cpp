@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/dns.h"
 #include "resolver/plugin_api.h"
 #include "resolver/policies/helpers.h"
 
@@ -199,8 +200,10 @@ Result<Requirements> Requirements::parse(const std::vector<std::pair<std::string
       if (!parseSize(v, r.cpus)) return makeError("requirement cpu=" + v + ": expected a count");
     } else if (k == "mem") {
       if (!parseSize(v, r.mem)) return makeError("requirement mem=" + v + ": expected a size like 64g");
-    } else if (k == "peer") {
-      r.peer = v;
+    } else if (k == "peer" || k == "center") {  // names of centers and access points: any case
+      std::string lower = dns::lowerText(v);
+      r.kv[k] = lower;
+      if (k == "peer") r.peer = lower;
     }
   }
   return r;

@@ -34,7 +34,7 @@ net_ready() {
 
 # net_no_fixed_ports FILE: a configuration copied from examples/ must not keep a fixed port.
 net_no_fixed_ports() {
-  if grep -nE '127\.0\.0\.1:(5300|5353|5354|9153|844[0-9])|"port": 844[0-9]' "$1"; then
+  if grep -nE '127\.0\.0\.1:(5300|5353|5354|9153|9154|844[0-9])|"port": 844[0-9]' "$1"; then
     fail "$1 still has a fixed port of the example configuration"
   fi
 }
@@ -116,7 +116,7 @@ net_resolver_has() {
 # (ADDR:PORT) on free ports; sets NET_RES_PORT, NET_RES_NOTIFY, NET_PID.
 net_resolver() {
   local name=$1 primary=$2
-  sed "s/\"127.0.0.1:5353\"/\"127.0.0.1:0\"/; s/\"127.0.0.1:5300\"/\"$primary\"/; s/\"127.0.0.1:5354\"/\"127.0.0.1:0\"/" \
+  sed "s/\"127.0.0.1:5353\"/\"127.0.0.1:0\"/; s/\"127.0.0.1:5300\"/\"$primary\"/; s/\"127.0.0.1:5354\"/\"127.0.0.1:0\"/; s/\"127.0.0.1:9154\"/\"127.0.0.1:0\"/" \
     "$NET_SRC/resolver.json" >"$NET/$name.json"
   net_no_fixed_ports "$NET/$name.json"
   net_daemon "$name" "$CDNS_RESOLVER" --config "$NET/$name.json" --ready-file "$NET/$name.ready" >"$TMP/$name.log" 2>&1

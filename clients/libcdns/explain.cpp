@@ -77,7 +77,7 @@ std::string explanationTable(std::string_view text) {
   std::vector<std::string> stages, centers;
   struct Row {
     std::map<std::string, std::string> cells;
-    std::string droppedAt, droppedWhy;
+    std::string droppedAt, droppedWhy, selected;  // selected: the selector's verdict
     std::optional<double> score, explicitScore;
   };
   std::map<std::string, Row> rows;
@@ -89,6 +89,7 @@ std::string explanationTable(std::string_view text) {
     Row& r = rows[v.center];
     if (v.score) r.explicitScore = v.score;
     if (v.stage == "select") {
+      r.selected = v.verdict;
       auto at = v.verdict.find("score ");
       if (at != std::string::npos) chosenScore = std::strtod(v.verdict.c_str() + at + 6, nullptr);
       continue;
@@ -121,8 +122,12 @@ std::string explanationTable(std::string_view text) {
     std::optional<double> score = r.explicitScore ? r.explicitScore : r.score;
     line.push_back(score ? num(*score) : "-");
     std::string outcome;
-    if (c == e->chosen) outcome = "chosen";
+    // The selector's own words where it gave some (weighted and sticky pick among the top k, not
+    // always the best score).
+    bool byScore = r.selected.empty() || r.selected.rfind("chosen: best score", 0) == 0;
+    if (c == e->chosen) outcome = byScore ? "chosen" : r.selected;
     else if (!r.droppedAt.empty()) outcome = "dropped by " + r.droppedAt + ": " + r.droppedWhy;
+    else if (!byScore) outcome = "lost: " + r.selected;
     else if (!e->chosen.empty() && score && chosenScore)
       outcome = *score < *chosenScore ? "lost: score " + num(*score) + " < " + num(*chosenScore) + " (" + e->chosen + ")"
                                       : "lost: tie with " + e->chosen + ", which comes first";

@@ -1,5 +1,6 @@
 # Helpers for the client tools' system tests: a compute zone served by cdns-authority, a
-# cdns-resolver replicating it, and relays (local backend) published in it by SRV.
+# cdns-resolver replicating it, relays (local backend) published in it by SRV, and running
+# cdns-submit (sub, want).
 # Needs lib.sh and relay_lib.sh; CDNS_AUTHORITY, CDNS_RESOLVER, CDNS_RELAY set.
 
 # start_relay_at NAME [tls]: a relay for center NAME in $TMP/NAME (TLS with a certificate for
@@ -46,4 +47,16 @@ JSON
   # The replica is loaded once a service name is answered.
   wait_for sh -c "dig @127.0.0.1 -p $RES_PORT +short +time=1 +tries=1 infer.svc.gba.example A | grep -q ." ||
     fail "the resolver does not answer infer.svc.gba.example"
+}
+
+# sub ARGS...: runs cdns-submit ($SUBMIT), bounded to SUBMIT_TIMEOUT seconds (60); sets RC, OUT, ERR.
+sub() {
+  RC=0
+  timeout "${SUBMIT_TIMEOUT:-60}" "$SUBMIT" "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
+  OUT=$(cat "$TMP/out"); ERR=$(cat "$TMP/err")
+}
+# want WHAT RC SUBSTRING_OF_STDERR: the last sub's exit status and standard error.
+want() {
+  [ "$RC" = "$2" ] || fail "$1: exit status $RC, want $2; stdout: $OUT; stderr: $ERR"
+  [[ "$ERR" == *"$3"* ]] || fail "$1: standard error lacks '$3': $ERR"
 }

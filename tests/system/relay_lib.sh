@@ -11,6 +11,20 @@ start_relay() {  # start_relay CONFIG
   RELAY_URL=$(awk '$1=="http" || $1=="https" {print $1 "://127.0.0.1:" $3}' "$ready")
   STATS_URL=$(awk '$1=="stats" {print "http://127.0.0.1:" $3}' "$ready")
 }
+# start_slurm_relay: a relay with the Slurm backend (partition debug, alice runs as cdnsjob) in
+# $TMP, its configuration given by a relative path as an operator may give it (the shell stays in
+# $TMP); sets A, a token for alice. Needs start_slurm first.
+start_slurm_relay() {
+  "$CDNS_RELAY" keygen >"$TMP/relay.key"
+  cat >"$TMP/relay.json" <<JSON
+{"listen": "127.0.0.1:0", "key_file": "relay.key", "state_dir": "state", "backend": "slurm",
+ "slurm": {"partition": "debug"}, "users": {"alice": "cdnsjob"},
+ "limits": {"cpus": 2, "memory": "1G", "time_limit": 600}}
+JSON
+  cd "$TMP"
+  start_relay relay.json
+  A=$(token alice)
+}
 token() { "$CDNS_RELAY" token --key-file "$TMP/relay.key" --user "$1" ${2:+--ttl "$2"}; }
 api() {
   local method=$1 path=$2 tok=$3 body=${4:-}

@@ -15,17 +15,9 @@ for tool in munged slurmctld slurmd sbatch; do
 done
 id cdnsjob >/dev/null 2>&1 || useradd --system --create-home cdnsjob 2>/dev/null || true
 start_slurm
-"$CDNS_RELAY" keygen >"$TMP/relay.key"
-cat >"$TMP/relay.json" <<JSON
-{"listen": "127.0.0.1:0", "key_file": "relay.key", "state_dir": "state", "backend": "slurm",
- "slurm": {"partition": "debug"}, "users": {"alice": "cdnsjob"},
- "limits": {"cpus": 2, "memory": "1G", "time_limit": 600}}
-JSON
 # The configuration by a relative path, as an operator may give it: Slurm must still be handed
 # absolute working directories. A variable of the relay's own must not reach any job.
-cd "$TMP"
-RELAY_SECRET=leaked start_relay relay.json
-A=$(token alice)
+RELAY_SECRET=leaked start_slurm_relay
 
 r=$(api POST /v1/jobs "$A" '{"name":"hello","command":["sh","-c","echo hello from $(id -un) on slurm; exit 0"],"resources":{"cpus":1,"memory":"128M","time_limit":60}}')
 expect "submit" "$r" 201 '"backend":"slurm"'
@@ -63,15 +55,20 @@ expect "stats" "$(api GET /v1/stats "")" 200 '"queued":1,"running":1'
 # slurmctld goes away: the jobs are not ended for that, and the API keeps answering while a
 # submission waits for the controller.
 stop_slurmctld
-wait_for sh -c "curl -s $RELAY_URL/v1/health | grep -q scheduler_error" || fail "health does not tell the scheduler is unreachable"
+# scontrol retries its connection to the controller before it fails (about 20 s a call here,
+# one call per open job), so this waits up to 90 s.
+for _ in $(seq 90); do curl -s "$RELAY_URL/v1/health" | grep -q scheduler_error && break; sleep 1; done
+curl -s "$RELAY_URL/v1/health" | grep -q scheduler_error || fail "health does not tell the scheduler is unreachable"
 curl -s -m 120 -o /dev/null -H "Authorization: Bearer $A" "$RELAY_URL/v1/jobs" -d '{"command":["true"]}' &
 PIDS+=($!)
 sleep 1
-expect "health while sbatch waits" "$(curl -s -m 5 -w ' %{http_code}' "$RELAY_URL/v1/health" | awk '{print $NF, $0}')" 200 '"status":"ok"'
+code=$(curl -s -m 5 -o "$TMP/health" -w '%{http_code}' "$RELAY_URL/v1/health" || true)
+expect "health while sbatch waits" "$code $(cat "$TMP/health")" 200 '"status":"ok"'
 expect "J3 while slurmctld is down" "$(api GET "/v1/jobs/$J3" "$A")" 200 '"state":"running"'
 expect "J4 while slurmctld is down" "$(api GET "/v1/jobs/$J4" "$A")" 200 '"state":"pending"'
 start_slurmctld
-wait_for sh -c "! curl -s $RELAY_URL/v1/health | grep -q scheduler_error" || fail "the relay did not see slurmctld back"
+for _ in $(seq 90); do curl -s "$RELAY_URL/v1/health" | grep -q scheduler_error || break; sleep 1; done
+curl -s "$RELAY_URL/v1/health" | grep -q scheduler_error && fail "the relay did not see slurmctld back"
 
 # kill -9 the relay; Slurm keeps the jobs; the restarted relay finds them. Two jobs recorded by a
 # relay that died before it recorded sbatch's answer: one that Slurm took (found by its name),

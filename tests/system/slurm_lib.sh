@@ -58,7 +58,8 @@ CONF
   SLURMD_PID=$!
   PIDS+=($SLURMD_PID)
   wait_for sh -c 'sinfo -h -o %t | grep -q idle' || { tail -20 "$SLURM_DIR"/log/*.log; fail "the node did not become idle"; }
-  trap 'stop_slurm; cleanup' EXIT
+  # cleanup must see the test's own exit status (it exits with it), not stop_slurm's.
+  trap 'SLURM_TEST_RC=$?; set +e; trap - ERR; stop_slurm; (exit $SLURM_TEST_RC); cleanup' EXIT
 }
 
 # slurmctld alone (it recovers its jobs from StateSaveLocation): for tests of a controller outage.

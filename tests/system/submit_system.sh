@@ -29,15 +29,6 @@ _relay._tcp.gz1.centers SRV 0 0 $gz1_PORT relay.gz1.centers
 relay.gz1.centers A 127.0.0.1"
 A=$(token alice)
 export CDNS_RESOLVER=127.0.0.1:$RES_PORT CDNS_ZONE=gba.example CDNS_TOKEN=$A
-sub() {  # sub ARGS...: runs cdns-submit (bounded); sets RC, OUT, ERR
-  RC=0
-  timeout 60 "$SUBMIT" "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
-  OUT=$(cat "$TMP/out"); ERR=$(cat "$TMP/err")
-}
-want() {  # want WHAT RC SUBSTRING_OF_STDERR
-  [ "$RC" = "$2" ] || fail "$1: exit status $RC, want $2; stdout: $OUT; stderr: $ERR"
-  [[ "$ERR" == *"$3"* ]] || fail "$1: standard error lacks '$3': $ERR"
-}
 
 # The default chain (fits, load) picks sz1: its relay over HTTPS (our CA), the job's output on
 # stdout and stderr, its exit status as ours.

@@ -3,6 +3,8 @@
 // take to bring the data in: its size over the bandwidth of the best NETQ link between the
 // center and a holder (either direction), else over `default_bw` (bit/s, default 1G); holders
 // pay nothing. Without "data-" in the query the policy does nothing.
+#include <strings.h>
+
 #include <algorithm>
 
 #include "resolver/policies/helpers.h"
@@ -19,7 +21,7 @@ Holding holding(const Center& k, const std::string& name) {
   auto it = k.records.find("DATA");
   if (it == k.records.end()) return {};
   for (const auto& d : it->second)
-    if (d.value("name", "") == name) return {true, d.value("movable", "yes") != "no", d.value("size", 0.0)};
+    if (strcasecmp(d.value("name", "").c_str(), name.c_str()) == 0) return {true, d.value("movable", "yes") != "no", d.value("size", 0.0)};
   return {};
 }
 

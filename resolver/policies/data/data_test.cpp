@@ -20,3 +20,7 @@ TEST(Data, JobsGoToTheirData) {
   EXPECT_EQ(verdict(why, "data", "sz1"), "cost 0 -> +1");
   EXPECT_EQ(verdict(why, "data", "gz1"), "cost 3.22 -> +0.997");  // 150 GiB over the 400G sz1-gz1 link
 }
+
+TEST(Data, AnyCase) {
+  EXPECT_EQ(decide(R"({"policies": [{"name": "data"}, {"name": "load"}]})", {{"data", "GENOMES"}}), "gz1");
+}

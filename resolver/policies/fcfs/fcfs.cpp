@@ -2,6 +2,7 @@
 // candidate; centers not in "order" follow, in zone order. The chain stops there.
 #include <algorithm>
 
+#include "common/dns.h"
 #include "resolver/policies/helpers.h"
 
 namespace cdns::resolver::policies {
@@ -13,7 +14,7 @@ Result<std::unique_ptr<Policy>> makeFcfs(const nlohmann::json& j) {
     if (!j["order"].is_array()) return makeError("fcfs: \"order\" must be an array of center names");
     for (const auto& o : j["order"]) {
       if (!o.is_string()) return makeError("fcfs: \"order\" must be an array of center names");
-      order.push_back(o.get<std::string>());
+      order.push_back(dns::lowerText(o.get<std::string>()));  // center names are owner names: any case
     }
   }
   return makePolicy("fcfs", [order](const Requirements&, std::vector<Candidate>& c, Explanation* w) {

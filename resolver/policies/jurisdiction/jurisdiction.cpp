@@ -1,14 +1,17 @@
 // jurisdiction: keeps work and data inside allowed jurisdictions. An allowed "CN" also admits
 // "CN-GD" (ISO 3166-2 subdivisions); a center that does not say where it is is dropped. The query
 // may narrow the list further ("jurisdiction-HK"), never widen it.
+#include <strings.h>
+
 #include "resolver/policies/helpers.h"
 
 namespace cdns::resolver::policies {
 namespace {
 
+// Codes compare without regard to case: a query's labels may arrive lower-cased.
 bool within(const std::string& where, const std::string& allowed) {
-  return where == allowed || (where.size() > allowed.size() && where.compare(0, allowed.size(), allowed) == 0 &&
-                              where[allowed.size()] == '-');
+  if (where.size() < allowed.size() || strncasecmp(where.c_str(), allowed.c_str(), allowed.size()) != 0) return false;
+  return where.size() == allowed.size() || where[allowed.size()] == '-';
 }
 
 }  // namespace

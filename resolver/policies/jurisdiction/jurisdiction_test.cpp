@@ -21,3 +21,8 @@ TEST(Jurisdiction, KeepsWorkInside) {
   decide(R"({"policies": [{"name": "jurisdiction", "allow": ["HK"]}]})", {}, &why);
   EXPECT_EQ(verdict(why, "jurisdiction", "sz1"), "dropped: jurisdiction CN-GD not allowed");
 }
+
+TEST(Jurisdiction, AnyCase) {
+  EXPECT_EQ(decide(R"({"policies": [{"name": "jurisdiction", "allow": ["cn", "HK"]}, {"name": "energy"}]})", {{"jurisdiction", "hk"}}),
+            "hk1");
+}

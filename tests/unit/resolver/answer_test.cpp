@@ -270,3 +270,37 @@ TEST(Answer, ReservationsSpreadABurst) {
   a.config.holdSeconds = 0;
   for (int i = 0; i < 6; ++i) EXPECT_EQ(a.ask(query("gpu-4.infer.svc.gba.example.", dns::kA)).answer[0], "CNAME infer.sz1.centers.gba.example.");
 }
+
+TEST(Answer, RequirementsIgnoreCase) {
+  // Resolvers on the way may lower-case the query's labels (and 0x20 mixes case): GPU models,
+  // jurisdictions, data sets, centers and access points match in any case.
+  Answerer a;
+  a.config.holdSeconds = 0;
+  auto first = [&](const std::string& name) {
+    auto r = a.ask(query(name, dns::kA));
+    return r.answer.empty() ? "none: " + r.ede : r.answer[0];
+  };
+  EXPECT_EQ(first("gpu-h200:12.infer.svc.gba.example."), "CNAME infer.sz1.centers.gba.example.");
+  EXPECT_EQ(first("GPU-A100:1.infer.svc.gba.example."), "CNAME infer.hk1.centers.gba.example.");
+  auto pick = Chain::fromJson(nlohmann::json::parse(R"({"policies": [{"name": "manual"}, {"name": "load"}]})"), registry());
+  ASSERT_TRUE(pick.ok());
+  a.config.chains["pick"] = std::move(*pick);
+  EXPECT_EQ(first("center-HK1.policy-pick.infer.svc.gba.example."), "CNAME infer.hk1.centers.gba.example.");
+}
+
+TEST(Answer, AnExplanationTooBigForUdpSetsTc) {
+  Answerer a;
+  auto q = query("infer.svc.gba.example.", dns::kA, {{kOptExplain, ""}});
+  // The client's EDNS buffer: 512 bytes (the OPT record's class, 4 bytes of option data before the end).
+  q[q.size() - 4 - 8] = 0x02;
+  q[q.size() - 4 - 7] = 0x00;
+  uint8_t out[4096];
+  size_t n = answer(q.data(), q.size(), out, sizeof out, true, a.zones, a.config, AnswerContext{nullptr, kNow, 0, nullptr});
+  ASSERT_GT(n, 12u);
+  EXPECT_LE(n, 512u);
+  EXPECT_TRUE(dns::get16(out + 2) & dns::kFlagTC);
+  // Over TCP the whole explanation comes.
+  n = answer(q.data(), q.size(), out, sizeof out, false, a.zones, a.config, AnswerContext{nullptr, kNow, 0, nullptr});
+  EXPECT_GT(n, 512u);
+  EXPECT_FALSE(dns::get16(out + 2) & dns::kFlagTC);
+}
