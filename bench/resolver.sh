@@ -127,9 +127,9 @@ fi
 # A compute zone of N centers c0..c<N-1>, each offering "infer": SITE, CAP, PRICE, ENERGY, the
 # endpoint's A record (loopback addresses; nothing is probed) and the service's PTR. The figures
 # vary deterministically. Free CPUs and GPUs are far beyond real centers' on purpose: with
-# reservations on, every answer holds at least one CPU (and the GPUs asked for) for 30 s, and a
-# measured run hands out hundreds of thousands; real-sized pools would run dry within a second
-# and the rest of the run would measure NODATA answers instead of decisions. c0 (the center the
+# reservations on, every answer holds at least one CPU (and the GPUs and CPUs asked for) for 30 s,
+# and a measured run hands out millions; real-sized pools would run dry within a second and the
+# rest of the run would measure NODATA answers instead of decisions. c0 (the center the
 # publish-to-answer test moves) is the cheapest.
 gen_compute_zone() {  # FILE ORIGIN N
   awk -v origin="$2" -v n="$3" -v ts="$TS" 'BEGIN {
@@ -141,8 +141,8 @@ gen_compute_zone() {  # FILE ORIGIN N
     for (i = 0; i < n; i++) {
       t = ts - (i * 7) % 600
       printf "c%d.centers SITE kind=%s region=r%d jurisdiction=CN-GD ts=%d\n", i, kind[i % 4 + 1], i % 50, t
-      printf "c%d.centers CAP cpu=%d/400000 gpu=H200:%d/400000,A100:%d/64 mem=%dT/256T load=0.%02d queue=%d ts=%d\n", \
-        i, 100000 + (i * 7919) % 100000, 200000 + (i * 613) % 100000, (i * 7) % 65, 10 + (i * 3) % 200, 5 + (i * 37) % 90, \
+      printf "c%d.centers CAP cpu=%d/4000000 gpu=H200:%d/400000,A100:%d/64 mem=%dT/256T load=0.%02d queue=%d ts=%d\n", \
+        i, 2000000 + (i * 7919) % 1000000, 200000 + (i * 613) % 100000, (i * 7) % 65, 10 + (i * 3) % 200, 5 + (i * 37) % 90, \
         (i * 13) % 50, t
       if (i == 0) printf "c0.centers PRICE currency=CNY cpu-hour=0.01 gpu-hour=H200:5,A100:3 ts=%d\n", t
       else printf "c%d.centers PRICE currency=CNY cpu-hour=0.%02d gpu-hour=H200:%d.%d,A100:%d ts=%d\n", \
@@ -199,8 +199,8 @@ KEYSPEC="hmac-sha256:$KEY_NAME:$SECRET"
 # The two states of the moving center's CAP (the keys after ts; updload puts ts=<now> first):
 # idle and the cheapest, so the best for "infer" by any margin; or full-loaded with a long queue.
 cap_hex() { "$RRCONV_BIN" --type CAP --to generic "$1" | awk '{ s = ""; for (i = 3; i <= NF; i++) s = s $i; print s }'; }
-CAP_ON=$(cap_hex "cpu=200000/400000 gpu=H200:250000/400000 mem=100T/256T load=0.00 queue=0")
-CAP_OFF=$(cap_hex "cpu=200000/400000 gpu=H200:250000/400000 mem=100T/256T load=1.00 queue=1000")
+CAP_ON=$(cap_hex "cpu=2000000/4000000 gpu=H200:250000/400000 mem=100T/256T load=0.00 queue=0")
+CAP_OFF=$(cap_hex "cpu=2000000/4000000 gpu=H200:250000/400000 mem=100T/256T load=1.00 queue=1000")
 [ -n "$CAP_ON" ] && [ -n "$CAP_OFF" ] || die "cdns-rrconv did not convert the CAP states"
 {
   for n in $CENTERS; do
@@ -211,8 +211,8 @@ CAP_OFF=$(cap_hex "cpu=200000/400000 gpu=H200:250000/400000 mem=100T/256T load=1
   echo "cached-name queries: alias0..alias$((PLAIN_NAMES - 1)).${PLAIN%.} A (each a CNAME to host<K> + its A)"
   echo "sample centers (n${CENTERS%% *}):"; grep '^c[012]\.' "$WORK/n${CENTERS%% *}.zone" | sed 's/^/  /'
   echo "publish-to-answer: $MOVER CAP toggles between"
-  echo "  on:  cpu=200000/400000 gpu=H200:250000/400000 mem=100T/256T load=0.00 queue=0 ts=<now>"
-  echo "  off: cpu=200000/400000 gpu=H200:250000/400000 mem=100T/256T load=1.00 queue=1000 ts=<now>"
+  echo "  on:  cpu=2000000/4000000 gpu=H200:250000/400000 mem=100T/256T load=0.00 queue=0 ts=<now>"
+  echo "  off: cpu=2000000/4000000 gpu=H200:250000/400000 mem=100T/256T load=1.00 queue=1000 ts=<now>"
 } >"$OUT/workload.txt"
 
 # ---------------------------------------------------------------- process helpers
@@ -463,13 +463,7 @@ profile_resolver() {  # N: perf record (call graphs) during an extra load run an
     >"$OUT/raw/answer.n$n.perf-run.txt" 2>&1 || true
   kill -INT "$perf_pid" 2>/dev/null
   { wait "$perf_pid"; } 2>/dev/null || true
-  if [ -s "$data" ]; then
-    perf_top "$data" "$OUT/perf-update.txt" comm,symbol
-    # inclusive time of the resolver's steps on the update path
-    perf report -i "$data" --stdio --children --comm cdns-resolver --sort symbol --percent-limit 1 -g none 2>/dev/null \
-      | grep -E 'Index::build|Reservations::follow|Replica|current|answer|summarise|toJson|dump|uv_run' \
-      | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]+$//' | cut -c1-150 | head -15 >"$OUT/perf-update-children.txt"
-  fi
+  [ -s "$data" ] && perf_top "$data" "$OUT/perf-update.txt" comm,symbol
   if [ -s "$OUT/perf-load.txt" ]; then log "  profiles: $OUT/perf-load.txt, $OUT/perf-update.txt"; else note "perf gave no profile (see logs/perf-record.log)"; fi
 }
 
@@ -635,12 +629,6 @@ DETAILS=$OUT/details.md
     echo "Profile of cdns-resolver and cdns-authority during 50 updates at n$LAST_N (perf, self time):"
     echo
     sed 's/^/    /' "$OUT/perf-update.txt"
-    if [ -s "$OUT/perf-update-children.txt" ]; then
-      echo
-      echo "The same, cdns-resolver only, inclusive time (children) of the steps on the update path:"
-      echo
-      sed 's/^/    /' "$OUT/perf-update-children.txt"
-    fi
   fi
   if [ -s "$OUT/notes.txt" ]; then echo; echo "Notes:"; sed 's/^/- /' "$OUT/notes.txt"; fi
   echo

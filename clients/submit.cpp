@@ -515,8 +515,11 @@ int jobCommand(Args& a, std::ostream& out, std::ostream& err) {
   HttpReply r;
   if (a.cmd == "cancel") {
     if (int rc = s.call("DELETE", "/v1/jobs/" + id, "", r, {202})) return rc;
+    // 202: the scheduler has been asked; the job may still be running for a moment.
     auto j = nlohmann::json::parse(r.body, nullptr, false);
-    out << "job " << full << " " << (j.is_object() ? j.value("state", "?") : "?") << "\n";
+    std::string state = j.is_object() ? j.value("state", "?") : "?";
+    if (state == "cancelled") out << "job " << full << " cancelled\n";
+    else out << "job " << full << " " << state << ", cancel requested\n";
     return 0;
   }
   if (a.cmd == "logs") {

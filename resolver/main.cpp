@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <tuple>
 #include <optional>
 #include <random>
 
@@ -231,11 +232,11 @@ void setProbeTargets() {
 const std::vector<resolver::ComputeZone>& current() {
   bool changed = false;
   for (size_t i = 0; i < gState->replicas.size(); ++i) {
-    auto z = gState->replicas[i]->zone();
+    auto [z, index] = gState->replicas[i]->current();
     auto& cz = gState->zones[i];
     if (z == cz.zone) continue;
     cz.zone = z;
-    cz.index = resolver::Index::build(*z);
+    cz.index = index;
     cz.held->follow(*cz.index);
     applyProbes(cz);
     changed = true;
@@ -431,8 +432,7 @@ int main(int argc, char** argv) {
     }
     if (*port) ready += "notify 127.0.0.1 " + std::to_string(*port) + "\n";
     resolver::ComputeZone cz;
-    cz.zone = r->zone();
-    cz.index = resolver::Index::build(*cz.zone);
+    std::tie(cz.zone, cz.index) = r->current();
     cz.held = std::make_shared<resolver::Reservations>();
     cz.held->follow(*cz.index);
     cz.lastSuccess = r->status().lastSuccess;

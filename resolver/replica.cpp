@@ -40,6 +40,11 @@ std::shared_ptr<const authority::Zone> Replica::zone() const {
   return zone_;
 }
 
+std::pair<std::shared_ptr<const authority::Zone>, std::shared_ptr<const Index>> Replica::current() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return {zone_, index_};
+}
+
 ReplicaStatus Replica::status() const {
   std::lock_guard<std::mutex> g(mu_);
   return status_;
@@ -195,8 +200,11 @@ Status Replica::apply(std::vector<std::vector<uint8_t>>& messages, bool incremen
     std::lock_guard<std::mutex> g(mu_);
     ++status_.ixfrs;
   }
+  // The index is built here, on the replica's thread, so that answering never waits for it.
+  auto index = Index::build(*next);
   std::lock_guard<std::mutex> g(mu_);
   zone_ = next;
+  index_ = std::move(index);
   status_.serial = next->serial();
   ++status_.transfers;
   return {};

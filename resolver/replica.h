@@ -18,6 +18,7 @@
 #include "authority/zone.h"
 #include "common/result.h"
 #include "common/tsig.h"
+#include "resolver/index.h"
 
 namespace cdns::resolver {
 
@@ -50,6 +51,8 @@ class Replica {
 
   /// The current zone version (never null after a successful start). Any thread.
   std::shared_ptr<const authority::Zone> zone() const;
+  /// The current version with its index, built when the version arrived. Any thread.
+  std::pair<std::shared_ptr<const authority::Zone>, std::shared_ptr<const Index>> current() const;
   ReplicaStatus status() const;
   /// Asks for a check now (as a NOTIFY would). Any thread.
   void poke();
@@ -72,6 +75,7 @@ class Replica {
   std::string origin_;  // lower-case wire
   mutable std::mutex mu_;
   std::shared_ptr<const authority::Zone> zone_;
+  std::shared_ptr<const Index> index_;
   ReplicaStatus status_;
   std::condition_variable cv_;
   bool poked_ = false, stop_ = false;

@@ -129,7 +129,7 @@ SID3=$(sed -n 's/^where      slurm:\([0-9]*\)@.*$/\1/p' <<<"$OUT")
 sub cancel --relay-scheme http "$JOB3"
 want "cancel" 0 ""
 # The relay answers 202 at once; Slurm's scancel takes effect a moment later.
-[[ "$OUT" =~ ^"job $JOB3 "(running|cancelled)$ ]] || fail "cancel: $OUT"
+[[ "$OUT" =~ ^"job $JOB3 "("running, cancel requested"|cancelled)$ ]] || fail "cancel: $OUT"
 wait_for sh -c "scontrol show job $SID3 | grep -q JobState=CANCELLED" || fail "Slurm job $SID3 not cancelled: $(scontrol show job "$SID3")"
 wait_for sh -c "'$SUBMIT' status --relay-scheme http '$JOB3' | grep -q 'state      cancelled'" ||
   fail "the relay does not report $JOB3 cancelled: $("$SUBMIT" status --relay-scheme http "$JOB3" 2>&1)"
