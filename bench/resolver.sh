@@ -416,7 +416,8 @@ check_answers() {  # N: each query of the mix answers NOERROR with a CNAME to a 
 }
 
 publish_to_answer() {  # N
-  local n=$1 f="$OUT/raw/answer.n$n.txt" ix0 ix1
+  local n=$1 ix0 ix1
+  local f="$OUT/raw/answer.n$n.txt"
   ix0=$(metric "$RES_METRICS" cdns_resolver_replica_transfers_total 'kind="ixfr"')
   log "  publish-to-answer: $SAMPLES updates of $MOVER, resolver polled every $POLL_US us"
   timeout --foreground -k 5 $((SAMPLES * 3 + 60)) "$LOADGEN" answer --server "127.0.0.1:$AUTH_PORT" \
@@ -503,7 +504,7 @@ for n in $CENTERS; do
   t0=$(now_ms)
   start_resolver "$n" || die "cdns-resolver (n$n) did not start or answer (see $OUT/logs/resolver-n$n.log)"
   R[n$n.start_ms]=$(( $(now_ms) - t0 ))
-  log "  cdns-resolver on port $RES_PORT (pid $RES_PID), answering after $(( R[n$n.start_ms] )) ms"
+  log "  cdns-resolver on port $RES_PORT (pid $RES_PID), answering after ${R[n$n.start_ms]} ms"
   check_answers "$n"
   publish_to_answer "$n"
   for r in $(seq 1 "$REPEAT"); do

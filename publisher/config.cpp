@@ -173,7 +173,11 @@ Config loadConfig(const std::string& file) {
     }
     if (c.calibration.grades.empty()) grades.fail("expected at least one grade");
   }
-  if (root.has("log")) c.logLevel = root.child("log").str("level", "info");
+  if (root.has("log")) {
+    auto l = root.child("log");
+    l.checkKnown({"level"});
+    c.logLevel = l.str("level", "info");
+  }
   return c;
 }
 

@@ -59,7 +59,15 @@ int main(int argc, char** argv) {
       }
       if (args[i] == "--key-file") keyFile = args[++i];
       else if (args[i] == "--user") user = args[++i];
-      else if (args[i] == "--ttl") ttl = std::strtoull(args[++i].c_str(), nullptr, 10);
+      else if (args[i] == "--ttl") {
+        const std::string& v = args[++i];
+        char* end = nullptr;
+        ttl = v.empty() || v[0] == '-' ? 0 : std::strtoull(v.c_str(), &end, 10);
+        if (!end || *end || ttl < 1 || ttl > 10ULL * 365 * 86400) {
+          std::cerr << "cdns-relay token: --ttl " << v << ": expected seconds from 1 to " << 10ULL * 365 * 86400 << "\n";
+          return 2;
+        }
+      }
       else {
         std::cerr << "cdns-relay token: unknown option " << args[i] << "\n";
         return 2;

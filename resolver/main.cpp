@@ -92,6 +92,7 @@ Loaded loadConfig(const std::string& file, const std::string& listenOverride) {
     rc.notifyListen = z.str("notify_listen", "");
     if (z.has("key")) {
       auto k = z.child("key");
+      k.checkKnown({"name", "algorithm", "secret"});
       auto key = tsig::parseKeySpec(k.str("algorithm", "hmac-sha256") + ":" + k.str("name") + ":" + k.str("secret"));
       if (!key) k.fail(key.error().message);
       rc.key = *key;
@@ -430,7 +431,10 @@ int main(int argc, char** argv) {
       std::cerr << "cdns-resolver: " << port.error().message << "\n";
       return 1;
     }
-    if (*port) ready += "notify 127.0.0.1 " + std::to_string(*port) + "\n";
+    if (*port) {
+      auto na = net::parseHostPort(rc.notifyListen, 53);
+      ready += "notify " + net::formatHost(reinterpret_cast<sockaddr*>(&*na)) + " " + std::to_string(*port) + "\n";
+    }
     resolver::ComputeZone cz;
     std::tie(cz.zone, cz.index) = r->current();
     cz.held = std::make_shared<resolver::Reservations>();
