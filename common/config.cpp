@@ -108,4 +108,24 @@ void ConfigNode::fail(std::string_view key, const std::string& problem) const {
 
 void ConfigNode::fail(const std::string& problem) const { throw ConfigError(path_, problem); }
 
+bool parseByteSize(std::string_view text, uint64_t& out) {
+  std::string s(text);
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || end == s.c_str() || !(v >= 0)) return false;
+  std::string unit(end);
+  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  int shift = 0;
+  if (!unit.empty()) {
+    static const char kUnits[] = "kmgt";
+    const char* at = std::strchr(kUnits, unit[0]);
+    if (!at || !*at || !(unit.size() == 1 || unit.substr(1) == "b" || unit.substr(1) == "ib")) return false;
+    shift = 10 * static_cast<int>(at - kUnits + 1);
+  }
+  double bytes = v * static_cast<double>(1ULL << shift);
+  if (bytes > static_cast<double>(1ULL << 60)) return false;
+  out = static_cast<uint64_t>(bytes);
+  return true;
+}
+
 }  // namespace cdns

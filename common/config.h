@@ -55,4 +55,8 @@ class ConfigNode {
   std::string path_;
 };
 
+/// A size in bytes: "64g", "16G", "1.5TiB", "512" (K, M, G, T with an optional B or iB, any case;
+/// powers of 1024). False for anything else, a negative number or more than 2^60.
+bool parseByteSize(std::string_view text, uint64_t& out);
+
 }  // namespace cdns

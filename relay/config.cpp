@@ -14,20 +14,7 @@ bool parseBytes(const nlohmann::json& v, uint64_t& out) {
     out = v.get<uint64_t>();
     return true;
   }
-  if (!v.is_string()) return false;
-  std::string s = v.get<std::string>();
-  char* end = nullptr;
-  double n = std::strtod(s.c_str(), &end);
-  if (end == s.c_str() || n < 0) return false;
-  std::string unit(end);
-  uint64_t mult = 1;
-  if (unit == "K" || unit == "KiB" || unit == "KB") mult = 1ULL << 10;
-  else if (unit == "M" || unit == "MiB" || unit == "MB") mult = 1ULL << 20;
-  else if (unit == "G" || unit == "GiB" || unit == "GB") mult = 1ULL << 30;
-  else if (unit == "T" || unit == "TiB" || unit == "TB") mult = 1ULL << 40;
-  else if (!unit.empty()) return false;
-  out = static_cast<uint64_t>(n * static_cast<double>(mult));
-  return true;
+  return v.is_string() && parseByteSize(v.get<std::string>(), out);
 }
 
 bool isLoopback(const std::string& hostPort) {

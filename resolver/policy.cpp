@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/config.h"
 #include "common/dns.h"
 #include "resolver/plugin_api.h"
 #include "resolver/policies/helpers.h"
@@ -16,19 +17,10 @@ namespace {
 
 using policies::fmt;
 
-bool parseSize(const std::string& s, uint64_t& out) {
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (end == s.c_str() || v < 0 || v > 1e18) return false;
-  std::string u(end);
-  for (auto& c : u) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  uint64_t m = 1;
-  if (u == "k" || u == "kb" || u == "kib") m = 1ULL << 10;
-  else if (u == "m" || u == "mb" || u == "mib") m = 1ULL << 20;
-  else if (u == "g" || u == "gb" || u == "gib") m = 1ULL << 30;
-  else if (u == "t" || u == "tb" || u == "tib") m = 1ULL << 40;
-  else if (!u.empty()) return false;
-  out = static_cast<uint64_t>(v * static_cast<double>(m));
+// A whole number of GPUs or CPUs.
+bool parseCount(const std::string& s, uint64_t& out) {
+  if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  out = std::stoull(s);
   return true;
 }
 
@@ -195,11 +187,11 @@ Result<Requirements> Requirements::parse(const std::vector<std::pair<std::string
         r.gpuModelKey = resolver::gpuModelKey(r.gpuModel);
         count = v.substr(colon + 1);
       }
-      if (!parseSize(count, r.gpus)) return makeError("requirement gpu=" + v + ": expected a count or MODEL:count");
+      if (!parseCount(count, r.gpus)) return makeError("requirement gpu=" + v + ": expected a count or MODEL:count");
     } else if (k == "cpu") {
-      if (!parseSize(v, r.cpus)) return makeError("requirement cpu=" + v + ": expected a count");
+      if (!parseCount(v, r.cpus)) return makeError("requirement cpu=" + v + ": expected a count");
     } else if (k == "mem") {
-      if (!parseSize(v, r.mem)) return makeError("requirement mem=" + v + ": expected a size like 64g");
+      if (!parseByteSize(v, r.mem)) return makeError("requirement mem=" + v + ": expected a size like 64g");
     } else if (k == "peer" || k == "center") {  // names of centers and access points: any case
       std::string lower = dns::lowerText(v);
       r.kv[k] = lower;

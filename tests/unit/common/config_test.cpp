@@ -44,3 +44,19 @@ TEST(Config, FileErrorsNameFileAndLine) {
   EXPECT_NE(errorOf([&] { loadJsonFile(path + ".missing"); }).find("cannot open"), std::string::npos);
   std::remove(path.c_str());
 }
+
+TEST(ByteSize, UnitsAnyCase) {
+  uint64_t v = 0;
+  EXPECT_TRUE(cdns::parseByteSize("64g", v));
+  EXPECT_EQ(v, 64ULL << 30);
+  EXPECT_TRUE(cdns::parseByteSize("16GiB", v));
+  EXPECT_EQ(v, 16ULL << 30);
+  EXPECT_TRUE(cdns::parseByteSize("1.5T", v));
+  EXPECT_EQ(v, 3ULL << 39);
+  EXPECT_TRUE(cdns::parseByteSize("512", v));
+  EXPECT_EQ(v, 512u);
+  EXPECT_TRUE(cdns::parseByteSize("128mb", v));
+  EXPECT_EQ(v, 128ULL << 20);
+  for (const char* bad : {"", "g", "-1G", "12X", "1Gb2", "4P", "nan", "inf", "2000000000000G"})
+    EXPECT_FALSE(cdns::parseByteSize(bad, v)) << bad;
+}
