@@ -58,6 +58,8 @@ struct Loaded {
   std::optional<resolver::ProbeConfig> probes;
   std::string metricsListen;
   std::vector<std::string> plugins;
+  uint64_t tcpIdleMs = 10000;
+  size_t tcpMax = 512;
   std::string fingerprint;  // of the parts only a restart applies: zones, listen, forward, probes, metrics
 };
 
@@ -67,10 +69,11 @@ Loaded loadConfig(const std::string& file, const std::string& listenOverride) {
   auto j = loadJsonFile(file);
   ConfigNode root(j, "");
   root.checkKnown({"listen", "zones", "ttl", "chains", "services", "forward", "access_points", "reservations",
-                   "client_subnet", "plugins", "probes", "metrics_listen"});
+                   "client_subnet", "plugins", "probes", "metrics_listen", "tcp"});
   cfg.fingerprint = nlohmann::json{{"listen", j.value("listen", nlohmann::json())}, {"zones", j.value("zones", nlohmann::json())},
                                    {"forward", j.value("forward", nlohmann::json())}, {"probes", j.value("probes", nlohmann::json())},
-                                   {"metrics_listen", j.value("metrics_listen", nlohmann::json())}}
+                                   {"metrics_listen", j.value("metrics_listen", nlohmann::json())},
+                                   {"tcp", j.value("tcp", nlohmann::json())}}
                         .dump();
   if (root.has("forward")) cfg.forward = resolver::ForwardConfig::fromConfig(root.child("forward"));
   cfg.listens = root.strings("listen");
@@ -158,6 +161,12 @@ Loaded loadConfig(const std::string& file, const std::string& listenOverride) {
     pc.port = static_cast<uint16_t>(p.integer("port", 1, 65535, 443));
     cfg.probes = pc;
   }
+  if (root.has("tcp")) {
+    auto t = root.child("tcp");
+    t.checkKnown({"idle_timeout_ms", "max_connections"});
+    cfg.tcpIdleMs = static_cast<uint64_t>(t.integer("idle_timeout_ms", 100, 3600000, 10000));
+    cfg.tcpMax = static_cast<size_t>(t.integer("max_connections", 1, 1000000, 512));
+  }
   cfg.metricsListen = root.str("metrics_listen", "");
   if (!cfg.metricsListen.empty())
     if (auto a = net::parseHostPort(cfg.metricsListen); !a) root.fail("metrics_listen", a.error().message);
@@ -180,6 +189,8 @@ struct State {
   uint64_t reloads = 0, reloadFailures = 0;
   std::mt19937_64 rng{std::random_device{}()};
   uint16_t probePort = 443;
+  uint64_t tcpIdleMs = 10000;
+  size_t tcpMax = 512, tcpConnections = 0;
   std::vector<std::unique_ptr<resolver::Replica>> replicas;
   std::vector<resolver::ComputeZone> zones;
   resolver::AnswerConfig config;
@@ -268,7 +279,7 @@ void onReload(uv_signal_t*, int) {
   try {
     Loaded cfg = loadConfig(gState->configFile, gState->listenOverride);
     if (cfg.fingerprint != gState->loaded)
-      log::warn("resolver.reload").msg("zones, listen, forward, probes and metrics_listen change only with a restart; kept as they were");
+      log::warn("resolver.reload").msg("zones, listen, forward, probes, tcp and metrics_listen change only with a restart; kept as they were");
     logChains(cfg.answer);
     gState->config = std::move(cfg.answer);
     ++gState->reloads;
@@ -328,12 +339,51 @@ std::string renderMetrics() {
   return o;
 }
 
+// One TCP client (RFC 7766): pipelined queries answered in turn, forwarded ones when their
+// answer comes; closed after `tcpIdleMs` without a complete query, and at end of input once
+// every forwarded answer has gone out.
 struct Conn {
   uv_tcp_t h;
+  uv_timer_t idle;
   sockaddr_storage peer{};
   std::vector<uint8_t> in;
   std::shared_ptr<char> alive = std::make_shared<char>();  // forwarded replies check it
+  size_t pending = 0;  // forwarded queries not answered yet
+  bool eof = false;
+  int closing = 0;
 };
+
+void closeConn(Conn* c);
+void onIdle(uv_timer_t* t) { closeConn(static_cast<Conn*>(t->data)); }
+
+// Closes once the answers already written have gone out (a plain close would drop them).
+void finishConn(Conn* c) {
+  if (c->closing) return;
+  auto* req = new uv_shutdown_t;
+  req->data = c;
+  int rc = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&c->h), [](uv_shutdown_t* r, int) {
+    auto* conn = static_cast<Conn*>(r->data);
+    delete r;
+    closeConn(conn);
+  });
+  if (rc != 0) {
+    delete req;
+    closeConn(c);
+  }
+}
+
+void closeConn(Conn* c) {
+  if (c->closing) return;
+  c->closing = 2;
+  c->alive.reset();
+  --gState->tcpConnections;
+  auto done = [](uv_handle_t* h) {
+    auto* conn = static_cast<Conn*>(h->data);
+    if (--conn->closing == 0) delete conn;
+  };
+  uv_close(reinterpret_cast<uv_handle_t*>(&c->idle), done);
+  uv_close(reinterpret_cast<uv_handle_t*>(&c->h), done);
+}
 
 // A DNS message framed for a stream (RFC 1035 §4.2.2), written to `s`.
 void writeFramed(uv_stream_t* s, const uint8_t* msg, size_t len) {
@@ -363,10 +413,14 @@ bool forwardUdp(uv_udp_t* h, const uint8_t* msg, size_t len, const sockaddr* fro
 }
 bool forwardTcp(Conn* c, const uint8_t* msg, size_t len) {
   if (!gState->forwarder) return false;
-  auto* s = reinterpret_cast<uv_stream_t*>(&c->h);
-  return gState->forwarder->handle(msg, len, false, current(), [s, alive = std::weak_ptr<char>(c->alive)](const uint8_t* p, size_t n) {
-    if (!alive.expired() && !uv_is_closing(reinterpret_cast<uv_handle_t*>(s))) writeFramed(s, p, n);
+  ++c->pending;
+  bool handled = gState->forwarder->handle(msg, len, false, current(), [c, alive = std::weak_ptr<char>(c->alive)](const uint8_t* p, size_t n) {
+    if (alive.expired()) return;  // the connection is gone
+    writeFramed(reinterpret_cast<uv_stream_t*>(&c->h), p, n);
+    if (--c->pending == 0 && c->eof) finishConn(c);
   });
+  if (!handled) --c->pending;
+  return handled;
 }
 
 }  // namespace
@@ -420,6 +474,8 @@ int main(int argc, char** argv) {
   logChains(cfg.answer);
   st.config = std::move(cfg.answer);
   st.loaded = cfg.fingerprint;
+  st.tcpIdleMs = cfg.tcpIdleMs;
+  st.tcpMax = cfg.tcpMax;
   auto& rcs = cfg.replicas;
   auto& listens = cfg.listens;
   auto& forwardConfig = cfg.forward;
@@ -507,11 +563,15 @@ int main(int argc, char** argv) {
     if (status < 0) return;
     auto* c = new Conn();
     uv_tcp_init(server->loop, &c->h);
+    uv_timer_init(server->loop, &c->idle);
     c->h.data = c;
-    if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->h)) != 0) {
-      uv_close(reinterpret_cast<uv_handle_t*>(&c->h), [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+    c->idle.data = c;
+    ++gState->tcpConnections;
+    if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->h)) != 0 || gState->tcpConnections > gState->tcpMax) {
+      closeConn(c);  // over the cap: accepted and closed at once, as the authority does
       return;
     }
+    uv_timer_start(&c->idle, onIdle, gState->tcpIdleMs, 0);
     int plen = sizeof c->peer;
     uv_tcp_getpeername(&c->h, reinterpret_cast<sockaddr*>(&c->peer), &plen);
     uv_read_start(
@@ -520,13 +580,19 @@ int main(int argc, char** argv) {
         [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
           auto* conn = static_cast<Conn*>(s->data);
           if (n < 0) {
-            uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+            // End of input: answers still on their way from upstream go out first (a client may
+            // half-close after its last query); an error closes at once.
+            conn->eof = true;
+            uv_read_stop(s);
+            if (n != UV_EOF) closeConn(conn);
+            else if (conn->pending == 0) finishConn(conn);
             return;
           }
           conn->in.insert(conn->in.end(), b->base, b->base + n);
           while (conn->in.size() >= 2) {
             size_t flen = dns::get16(conn->in.data());
             if (conn->in.size() < flen + 2) break;
+            uv_timer_start(&conn->idle, onIdle, gState->tcpIdleMs, 0);
             size_t len = forwardTcp(conn, conn->in.data() + 2, flen)
                              ? 0
                              : resolver::answer(conn->in.data() + 2, flen, gState->out.data() + 2, gState->out.size() - 2,
