@@ -25,8 +25,16 @@ TEST(Fits, ExplainsAndCountsWhatWasHandedOut) {
   std::vector<Held> held(index()->byId().size());
   held[index()->centers().at("sz1").id].gpus = 10;
   Explanation why2;
-  EXPECT_EQ(decide(R"({"policies": [{"name": "fits"}]})", {{"gpu", "10"}}, &why2, [&](Requirements& r) { r.held = held; }),
-            "error: no center left after fits (asked: gpu=10)");
-  EXPECT_EQ(verdict(why2, "fits", "sz1"), "dropped: gpu 6 free (10 handed out) < 10");
-  EXPECT_EQ(verdict(why2, "fits", "gz1"), "dropped: gpu 8 free < 10");
+  EXPECT_EQ(decide(R"({"policies": [{"name": "fits"}]})", {{"gpu", "6"}}, &why2, [&](Requirements& r) { r.held = held; }),
+            "gz1");  // the first that fits, in zone order
+  EXPECT_EQ(verdict(why2, "fits", "sz1"), "kept");
+  Explanation why3;
+  EXPECT_EQ(decide(R"({"policies": [{"name": "fits"}, {"name": "load"}]})", {{"gpu", "7"}}, &why3, [&](Requirements& r) { r.held = held; }),
+            "gz1");
+  EXPECT_EQ(verdict(why3, "fits", "sz1"), "dropped: gpu 6 free (10 handed out) < 7");
+  // Every center that fits is full of holds: the published figures decide, and say so.
+  Explanation why4;
+  EXPECT_EQ(decide(R"({"policies": [{"name": "fits"}]})", {{"gpu", "10"}}, &why4, [&](Requirements& r) { r.held = held; }), "sz1");
+  EXPECT_EQ(verdict(why4, "fits", "sz1"), "kept (on its published figures: all handed out)");
+  EXPECT_EQ(verdict(why4, "fits", "gz1"), "dropped: gpu 8 free < 10");
 }
