@@ -2,6 +2,7 @@
 #include "resolver/index.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/dns.h"
 #include "rrtypes/rdata.h"
@@ -95,36 +96,56 @@ Hot Hot::of(const Center& c) {
   return h;
 }
 
-std::shared_ptr<const Index> Index::build(const authority::Zone& zone) {
+// One center from its node: every record decoded, the figures pulled out.
+static std::shared_ptr<Center> makeCenter(const authority::Node& n, const std::string& name, uint32_t id) {
+  auto c = std::make_shared<Center>();
+  c->name = name;
+  c->id = id;
+  for (const auto& rs : n.rrsets) {
+    const rrtypes::TypeDef* t = rrtypes::findType(rs.type);
+    if (!t) continue;
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& rd : rs.rdata) {
+      auto j = rrtypes::toJson(*t, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(rd.data()), rd.size()));
+      if (j) list.push_back(std::move(*j));
+    }
+    if (list.empty()) continue;
+    bool many = t->name == "NETQ" || t->name == "DATA";
+    c->records[std::string(t->name)] = many ? list : list[0];
+  }
+  summarise(*c);
+  c->recordsJson = nlohmann::json(c->records).dump();
+  return c;
+}
+
+std::shared_ptr<const Index> Index::build(const authority::Zone& zone) { return update(nullptr, zone, {}); }
+
+std::shared_ptr<const Index> Index::update(const Index* prev, const authority::Zone& zone,
+                                           const std::vector<std::string>& changedOwners) {
   auto idx = std::make_shared<Index>();
   idx->serial_ = zone.serial();
   std::string centersWire = std::string("\x07" "centers", 8) + zone.origin();
   std::string svcWire = std::string("\x03" "svc", 4) + zone.origin();
+  std::set<std::string> changed;
+  for (const auto& o : changedOwners)
+    if (std::string center; centerOf(o, centersWire, center)) changed.insert(center);
+  // The centers: those whose node did not change are shared with the previous version (no
+  // decoding); the others are decoded again. Ids are positions in name order, so they only hold
+  // while the set of centers stays the same; a center that joins or leaves means decoding all.
+  std::vector<std::pair<std::string, const authority::Node*>> nodes;
   authority::Zone::Cursor cur;
-  while (const authority::Node* n = zone.next(cur)) {
-    std::string center;
-    if (centerOf(n->name, centersWire, center)) {
-      Center& c = idx->centers_[center];
-      c.name = center;
-      for (const auto& s : n->rrsets) {
-        const rrtypes::TypeDef* t = rrtypes::findType(s.type);
-        if (!t) continue;
-        nlohmann::json list = nlohmann::json::array();
-        for (const auto& rd : s.rdata) {
-          auto j = rrtypes::toJson(*t, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(rd.data()), rd.size()));
-          if (j) list.push_back(std::move(*j));
-        }
-        if (list.empty()) continue;
-        bool many = t->name == "NETQ" || t->name == "DATA";
-        c.records[std::string(t->name)] = many ? list : list[0];
-      }
-    }
-  }
-  for (auto& [name, c] : idx->centers_) {
-    summarise(c);
-    c.recordsJson = nlohmann::json(c.records).dump();
-    c.id = static_cast<uint32_t>(idx->byId_.size());
-    idx->byId_.push_back(&c);
+  while (const authority::Node* n = zone.next(cur))
+    if (std::string center; centerOf(n->name, centersWire, center)) nodes.emplace_back(center, n);
+  std::sort(nodes.begin(), nodes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  bool sameSet = prev && prev->centers_.size() == nodes.size();
+  for (size_t i = 0; sameSet && i < nodes.size(); ++i) sameSet = prev->byId_[i]->name == nodes[i].first;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const auto& [name, node] = nodes[i];
+    std::shared_ptr<const Center> c;
+    if (sameSet && !changed.count(name)) c = prev->centers_.at(name);
+    else c = makeCenter(*node, name, static_cast<uint32_t>(i));
+    idx->byId_.push_back(c.get());
+    idx->centers_.emplace(name, std::move(c));
   }
   // Services: <service>.svc PTR <service>.<center>.centers (one RR per offering center).
   authority::Zone::Cursor cur2;
@@ -138,7 +159,7 @@ std::shared_ptr<const Index> Index::build(const authority::Zone& zone) {
       std::string tw = dns::lowerName(target);
       std::string center;
       if (!centerOf(dns::parentName(tw), centersWire, center) || !idx->centers_.count(center)) continue;
-      Endpoint e{center, dns::nameToText(tw), tw, {}, idx->centers_[center].id};
+      Endpoint e{center, dns::nameToText(tw), tw, {}, idx->centers_.at(center)->id};
       auto addressesOf = [&](const std::string& owner, std::vector<std::string>& out) {
         if (const authority::Node* en = zone.find(owner))
           for (uint16_t t : {uint16_t{dns::kA}, uint16_t{dns::kAAAA}})

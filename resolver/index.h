@@ -141,14 +141,20 @@ struct Held {
 
 class Index {
  public:
-  /// Builds from a zone version; `apex` is the zone's origin.
+  /// Builds from a zone version.
   static std::shared_ptr<const Index> build(const authority::Zone& zone);
+  /// Builds the index of `zone`, a version that differs from `prev`'s only at `changedOwners`
+  /// (lower-case wire names, as an IXFR lists them): the centers whose own records did not change
+  /// are shared with `prev`, not decoded again. With `prev` null, or when centers joined or left,
+  /// the same as build().
+  static std::shared_ptr<const Index> update(const Index* prev, const authority::Zone& zone,
+                                             const std::vector<std::string>& changedOwners);
   /// The candidates for `service` in the order the zone lists them; empty when unknown.
   std::vector<Candidate> candidates(const std::string& service) const;
   /// The same into `out` (cleared first), which keeps its capacity across calls.
   void candidates(const std::string& service, std::vector<Candidate>& out) const;
   bool hasService(const std::string& service) const { return services_.count(service) != 0; }
-  const std::map<std::string, Center>& centers() const { return centers_; }
+  const std::map<std::string, std::shared_ptr<const Center>>& centers() const { return centers_; }
   /// Centers by id (Center::id), for per-center tables kept outside the index.
   const std::vector<const Center*>& byId() const { return byId_; }
   /// The endpoints a center offers (one per service), by Center::id.
@@ -156,7 +162,7 @@ class Index {
   uint32_t serial() const { return serial_; }
 
  private:
-  std::map<std::string, Center> centers_;
+  std::map<std::string, std::shared_ptr<const Center>> centers_;
   std::vector<const Center*> byId_;
   std::vector<Hot> hot_;
   std::vector<std::vector<const Endpoint*>> endpointsById_;

@@ -175,9 +175,11 @@ Status Replica::apply(std::vector<std::vector<uint8_t>>& messages, bool incremen
     ldns_pkt_free(p);
   }
   if (rrs.empty() || rrs[0].type != dns::kSOA) return makeError("transfer does not start with an SOA");
-  auto current = zone();
+  auto [current, currentIndex] = this->current();
   if (rrs.size() == 1) return {};  // up to date
   std::shared_ptr<const authority::Zone> next;
+  std::vector<std::string> changedOwners;  // an IXFR's: only those centers are decoded again
+  bool full = true;
   if (!incremental || rrs[1].type != dns::kSOA) {
     rrs.pop_back();  // the closing SOA
     auto z = authority::Zone::fromRecords(c_.zone, rrs, "transfer");
@@ -195,13 +197,16 @@ Status Replica::apply(std::vector<std::vector<uint8_t>>& messages, bool incremen
       if (i >= rrs.size()) return makeError("IXFR: missing the new SOA of a change");
       added.push_back(rrs[i++]);
       while (i < rrs.size() && rrs[i].type != dns::kSOA) added.push_back(rrs[i++]);
+      for (const auto* list : {&removed, &added})
+        for (const auto& r : *list) changedOwners.push_back(r.owner);
       next = next->apply(removed, added);
     }
+    full = false;
     std::lock_guard<std::mutex> g(mu_);
     ++status_.ixfrs;
   }
   // The index is built here, on the replica's thread, so that answering never waits for it.
-  auto index = Index::build(*next);
+  auto index = full || !currentIndex ? Index::build(*next) : Index::update(currentIndex.get(), *next, changedOwners);
   std::lock_guard<std::mutex> g(mu_);
   zone_ = next;
   index_ = std::move(index);

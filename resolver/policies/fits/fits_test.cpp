@@ -23,7 +23,7 @@ TEST(Fits, ExplainsAndCountsWhatWasHandedOut) {
   EXPECT_EQ(verdict(why, "fits", "sz1"), "kept");
   // sz1 has 16 GPUs free, 10 of them already handed out: it no longer fits 10.
   std::vector<Held> held(index()->byId().size());
-  held[index()->centers().at("sz1").id].gpus = 10;
+  held[index()->centers().at("sz1")->id].gpus = 10;
   Explanation why2;
   EXPECT_EQ(decide(R"({"policies": [{"name": "fits"}]})", {{"gpu", "6"}}, &why2, [&](Requirements& r) { r.held = held; }),
             "gz1");  // the first that fits, in zone order

@@ -18,6 +18,6 @@ TEST(Load, WhatWasHandedOutCounts) {
   // sz1 (load 0.30) has had 1,000 of its 4,096 CPUs handed out since it last published: gz1
   // (0.50 + 3 queued) is now the better bet.
   std::vector<Held> held(index()->byId().size());
-  held[index()->centers().at("sz1").id].cpus = 1000;
+  held[index()->centers().at("sz1")->id].cpus = 1000;
   EXPECT_EQ(decide(R"({"policies": [{"name": "load"}]})", {}, nullptr, [&](Requirements& r) { r.held = held; }), "gz1");
 }

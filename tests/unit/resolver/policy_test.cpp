@@ -20,7 +20,7 @@ TEST(Index, ServicesCentersAndTheirState) {
   EXPECT_EQ(c[0].center->name, "gz1");
   EXPECT_EQ(c[0].endpoint->endpoint, "infer.gz1.centers.gba.example.");
   ASSERT_EQ(c[0].endpoint->addresses.size(), 1u);
-  const Center& sz1 = idx->centers().at("sz1");
+  const Center& sz1 = *idx->centers().at("sz1");
   EXPECT_DOUBLE_EQ(sz1.load, 0.3);
   EXPECT_EQ(sz1.gpuFree, 16u);
   ASSERT_EQ(sz1.gpus.size(), 1u);
@@ -147,4 +147,44 @@ TEST(Plugin, RefusesWhatIsNotAPlugin) {
   auto libc = loadPolicyPlugin(r, "libc.so.6");  // loads, but has no entry point
   ASSERT_FALSE(libc.ok());
   EXPECT_NE(libc.error().message.find("no cdns_policy_plugin entry point"), std::string::npos);
+}
+
+TEST(Index, UpdateDecodesOnlyTheCentersThatChanged) {
+  auto file = rrtypes::loadZoneFile(CDNS_TEST_DATA "/resolver.zone", "gba.example.");
+  ASSERT_TRUE(file.ok());
+  auto z1 = authority::Zone::build("gba.example.", file->records, "resolver.zone");
+  ASSERT_TRUE(z1.ok());
+  auto i1 = Index::build(**z1);
+  auto record = [](const std::string& text) {
+    auto rr = rrtypes::parseRr(text, "gba.example.");
+    EXPECT_TRUE(rr.ok()) << text;
+    return authority::Zone::recordOf(rr->get());
+  };
+  // sz1 publishes a new CAP; hk1's endpoint moves to a new address.
+  auto oldCap = record("sz1.centers.gba.example. 300 IN CAP cpu=512/4096 gpu=H200:16/64 mem=10T/32T load=0.30 queue=1 ts=1795843200");
+  auto newCap = record("sz1.centers.gba.example. 300 IN CAP cpu=512/4096 gpu=H200:16/64 mem=10T/32T load=0.95 queue=1 ts=1795843300");
+  auto oldA = record("infer.hk1.centers.gba.example. 300 IN A 192.0.2.20");
+  auto newA = record("infer.hk1.centers.gba.example. 300 IN A 192.0.2.99");
+  auto z2 = (*z1)->apply({oldCap, oldA}, {newCap, newA});
+  auto i2 = Index::update(i1.get(), *z2, {oldCap.owner, oldA.owner});
+  EXPECT_NE(i2->centers().at("sz1"), i1->centers().at("sz1"));  // decoded again
+  EXPECT_DOUBLE_EQ(i2->centers().at("sz1")->load, 0.95);
+  EXPECT_EQ(i2->centers().at("hk1"), i1->centers().at("hk1"));  // shared, not decoded
+  EXPECT_EQ(i2->centers().at("gz1"), i1->centers().at("gz1"));
+  for (const Center* c : i2->byId()) EXPECT_EQ(i2->byId()[c->id], c);
+  auto cands = i2->candidates("infer");
+  ASSERT_EQ(cands.size(), 3u);
+  for (const auto& c : cands) {
+    EXPECT_EQ(c.hot->center, c.center);
+    if (c.center->name == "hk1") EXPECT_EQ(c.endpoint->addresses[0], std::string("\xc0\x00\x02\x63", 4));
+    if (c.center->name == "sz1") EXPECT_DOUBLE_EQ(c.hot->load, 0.95);
+  }
+  // A center that joins: everything is decoded, ids stay consistent.
+  auto joined = record("aa1.centers.gba.example. 300 IN CAP cpu=1/2 load=0.1 ts=1795843300");
+  auto z3 = z2->apply({}, {joined});
+  auto i3 = Index::update(i2.get(), *z3, {joined.owner});
+  ASSERT_EQ(i3->byId().size(), 4u);
+  for (const Center* c : i3->byId()) EXPECT_EQ(i3->byId()[c->id], c);
+  EXPECT_EQ(i3->centers().at("aa1")->id, 0u);
+  EXPECT_EQ(i3->centers().at("sz1")->id, 3u);
 }
