@@ -1,5 +1,5 @@
-// cdns-resolver: compute-aware answers from live replicas of the compute zones.
-// So far it answers service names and the compute zones; forwarding other names comes next.
+// cdns-resolver: compute-aware answers from live replicas of the compute zones; every other
+// name forwarded and cached.
 #include <unistd.h>
 #include <uv.h>
 
@@ -20,166 +20,51 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "resolver/answer.h"
+#include "resolver/config.h"
 #include "resolver/forward.h"
 #include "resolver/probe.h"
 #include "resolver/replica.h"
 
 using namespace cdns;
+using resolver::Loaded;
+using resolver::loadConfig;
+using resolver::logChains;
 
 static const char* kUsage = R"(usage: cdns-resolver --config FILE [--listen ADDR:PORT] [--ready-file FILE] [--check-config]
 
-Answers "<requirements>.<service>.svc.<zone>" with a CNAME to the best center's endpoint and its
-addresses, chosen by the service's policy chain over a live replica of the compute zone (AXFR,
-then IXFR on NOTIFY). Requirements travel as leading labels (gpu-4.mem-64g.policy-price) or in EDNS
-option 65001 ("gpu=4,policy=price"); EDNS option 65002 asks for the explanation.
+Answers "<requirements>.<service>.svc.<zone>" with the best center for it, chosen by the
+service's policy chain over a live replica of the compute zone (AXFR, then IXFR on NOTIFY over
+UDP or TCP): A/AAAA as a CNAME to the center's endpoint plus its addresses, SRV and SVCB with
+the endpoint's port. Requirements travel as leading labels (gpu-4.mem-64g.policy-price) or in
+EDNS option 65001 ("gpu=4,policy=price"); EDNS option 65002 asks for the explanation; EDNS
+Client Subnet places the client. No fit: NODATA with an Extended DNS Error saying what was
+missing; unknown service: NXDOMAIN. Other names: forwarded and cached, or REFUSED.
+SIGHUP reloads chains, services, plug-ins, access points, reservations and TTL.
 
-configuration (JSON):
-  "listen":   ["127.0.0.1:5353"]
-  "zones":    [{"name": "gba.example.", "primaries": ["127.0.0.1:5300"], "notify_listen": "127.0.0.1:5354",
-                "key": {"name": "xfr.", "algorithm": "hmac-sha256", "secret": "base64"}}]
-  "ttl":      5                                  TTL of chosen answers
-  "chains":   {"default": {"policies": [{"name": "fits"}, {"name": "load"}]}, "price": {...}}
-  "services": {"infer": "default"}               service -> chain ("policy-NAME" picks another)
-  "forward":  {"upstreams": ["192.0.2.53:53"], "timeout_ms": 1500, "attempts": 2, "cache_size": 100000,
-               "cache_bytes": 67108864, "max_ttl": 86400, "max_negative_ttl": 3600}
-              names outside the compute zones go to the upstreams (in order; the timeout doubles each
-              round) and are cached, NXDOMAIN/NODATA for the SOA MINIMUM; failures are SERVFAIL with an
-              Extended DNS Error. Without "forward" those names are REFUSED.
+configuration (JSON; docs/config.md sections 10-11 and docs/policies.md have it all):
+  "listen":         ["127.0.0.1:5353"]               UDP and TCP
+  "metrics_listen": "127.0.0.1:9154"                 Prometheus text at /metrics
+  "zones":          [{"name": "gba.example.", "primaries": ["127.0.0.1:5300"], "notify_listen": "127.0.0.1:5354",
+                      "key": {"name": "xfr.", "algorithm": "hmac-sha256", "secret": "base64"}}]
+  "ttl":            5                                TTL of chosen answers
+  "chains":         {"default": {"policies": [{"name": "fits"}, {"name": "load"}], "select": "best"}, ...}
+                    policies: manual fcfs fits fresh jurisdiction load energy price network data qos
+                    and plug-ins; select: "best", {"name": "weighted"|"sticky", "top": 3}
+  "services":       {"infer": "default"} or {"infer": {"chain": "default", "port": 443}}
+  "plugins":        ["/usr/local/lib/cdns/policies/cdns_policy_affinity.so"]
+  "access_points":  [{"prefix": "10.0.0.0/8", "peer": "sz1"}]     client subnets -> NETQ peers
+  "client_subnet":  {"ipv4": 24, "ipv6": 56}         a client's subnet when it sends no ECS
+  "reservations":   {"hold": 30, "min_cpus": 1}      what answers hold until a center publishes
+  "probes":         {"interval": 10, "timeout_ms": 1000, "port": 443}   own TCP round trips
+  "tcp":            {"idle_timeout_ms": 10000, "max_connections": 512}
+  "forward":        {"upstreams": ["192.0.2.53:53"], "timeout_ms": 1500, "attempts": 2, "cache_size": 100000,
+                     "cache_bytes": 67108864, "max_ttl": 86400, "max_negative_ttl": 3600}
+                    names outside the compute zones go to the upstreams (in order; the timeout doubles
+                    each round) and are cached, NXDOMAIN/NODATA for the SOA MINIMUM; failures are
+                    SERVFAIL with an Extended DNS Error. Without "forward" those names are REFUSED.
 )";
 
 namespace {
-
-// Everything the configuration file says, checked.
-struct Loaded {
-  std::vector<resolver::ReplicaConfig> replicas;
-  std::vector<std::string> listens;
-  std::optional<resolver::ForwardConfig> forward;
-  resolver::AnswerConfig answer;
-  std::optional<resolver::ProbeConfig> probes;
-  std::string metricsListen;
-  std::vector<std::string> plugins;
-  uint64_t tcpIdleMs = 10000;
-  size_t tcpMax = 512;
-  std::string fingerprint;  // of the parts only a restart applies: zones, listen, forward, probes, metrics
-};
-
-// Loads and checks the configuration; throws ConfigError naming the JSON path.
-Loaded loadConfig(const std::string& file, const std::string& listenOverride) {
-  Loaded cfg;
-  auto j = loadJsonFile(file);
-  ConfigNode root(j, "");
-  root.checkKnown({"listen", "zones", "ttl", "chains", "services", "forward", "access_points", "reservations",
-                   "client_subnet", "plugins", "probes", "metrics_listen", "tcp"});
-  cfg.fingerprint = nlohmann::json{{"listen", j.value("listen", nlohmann::json())}, {"zones", j.value("zones", nlohmann::json())},
-                                   {"forward", j.value("forward", nlohmann::json())}, {"probes", j.value("probes", nlohmann::json())},
-                                   {"metrics_listen", j.value("metrics_listen", nlohmann::json())},
-                                   {"tcp", j.value("tcp", nlohmann::json())}}
-                        .dump();
-  if (root.has("forward")) cfg.forward = resolver::ForwardConfig::fromConfig(root.child("forward"));
-  cfg.listens = root.strings("listen");
-  if (!listenOverride.empty()) cfg.listens = {listenOverride};
-  if (cfg.listens.empty()) root.fail("listen", "expected at least one address");
-  for (size_t i = 0; i < cfg.listens.size(); ++i)
-    if (auto a = net::parseHostPort(cfg.listens[i], 53); !a) throw ConfigError("/listen/" + std::to_string(i), a.error().message);
-  auto& ac = cfg.answer;
-  ac.ttl = static_cast<uint32_t>(root.integer("ttl", 0, 86400, 5));
-  auto zones = root.child("zones");
-  if (zones.size() == 0) root.fail("zones", "expected at least one compute zone");
-  for (size_t i = 0; i < zones.size(); ++i) {
-    auto z = zones.at(i);
-    z.checkKnown({"name", "primaries", "notify_listen", "key"});
-    resolver::ReplicaConfig rc;
-    rc.zone = z.str("name");
-    rc.primaries = z.strings("primaries");
-    if (rc.primaries.empty()) z.fail("primaries", "expected at least one address");
-    rc.notifyListen = z.str("notify_listen", "");
-    if (z.has("key")) {
-      auto k = z.child("key");
-      k.checkKnown({"name", "algorithm", "secret"});
-      auto key = tsig::parseKeySpec(k.str("algorithm", "hmac-sha256") + ":" + k.str("name") + ":" + k.str("secret"));
-      if (!key) k.fail(key.error().message);
-      rc.key = *key;
-    }
-    cfg.replicas.push_back(rc);
-  }
-  resolver::PolicyRegistry reg;
-  resolver::registerBuiltinPolicies(reg);
-  cfg.plugins = root.strings("plugins");
-  for (size_t i = 0; i < cfg.plugins.size(); ++i)
-    if (auto n = resolver::loadPolicyPlugin(reg, cfg.plugins[i]); !n) throw ConfigError("/plugins/" + std::to_string(i), n.error().message);
-  auto chains = root.child("chains");
-  if (!chains.isObject() || !chains.has("default")) chains.fail("expected an object with a \"default\" chain");
-  for (auto it = chains.json().begin(); it != chains.json().end(); ++it) {
-    auto c = resolver::Chain::fromJson(it.value(), reg);
-    if (!c) throw ConfigError("/chains/" + it.key(), c.error().message);
-    ac.chains[it.key()] = std::move(*c);
-  }
-  if (root.has("services")) {
-    auto s = root.child("services");
-    for (auto it = s.json().begin(); it != s.json().end(); ++it) {
-      std::string chain;
-      if (it.value().is_string()) {
-        chain = it.value().get<std::string>();
-      } else {
-        auto one = s.child(it.key());
-        one.checkKnown({"chain", "port"});
-        chain = one.str("chain", "default");
-        if (one.has("port")) ac.servicePort[it.key()] = static_cast<uint16_t>(one.integer("port", 1, 65535, 0));
-      }
-      if (!ac.chains.count(chain)) s.fail(it.key(), "no chain named \"" + chain + "\"");
-      ac.serviceChain[it.key()] = chain;
-    }
-  }
-  if (root.has("access_points")) {
-    auto aps = root.child("access_points");
-    for (size_t i = 0; i < aps.size(); ++i) {
-      auto a = aps.at(i);
-      a.checkKnown({"prefix", "peer"});
-      auto ap = resolver::parseAccessPoint(a.str("prefix"), a.str("peer"));
-      if (!ap) a.fail(ap.error().message);
-      ac.accessPoints.push_back(*ap);
-    }
-  }
-  if (root.has("reservations")) {
-    auto r = root.child("reservations");
-    r.checkKnown({"hold", "min_cpus"});
-    ac.holdSeconds = static_cast<uint64_t>(r.integer("hold", 0, 86400, 30));
-    ac.holdMinCpus = static_cast<uint64_t>(r.integer("min_cpus", 0, 1 << 20, 1));
-  }
-  if (root.has("client_subnet")) {
-    auto c = root.child("client_subnet");
-    c.checkKnown({"ipv4", "ipv6"});
-    ac.subnetV4 = static_cast<uint8_t>(c.integer("ipv4", 0, 32, 24));
-    ac.subnetV6 = static_cast<uint8_t>(c.integer("ipv6", 0, 128, 56));
-  }
-  if (root.has("probes")) {
-    auto p = root.child("probes");
-    p.checkKnown({"interval", "timeout_ms", "port"});
-    resolver::ProbeConfig pc;
-    pc.intervalMs = static_cast<uint64_t>(p.integer("interval", 1, 86400, 10)) * 1000;
-    pc.timeoutMs = static_cast<int>(p.integer("timeout_ms", 1, 60000, 1000));
-    pc.port = static_cast<uint16_t>(p.integer("port", 1, 65535, 443));
-    cfg.probes = pc;
-  }
-  if (root.has("tcp")) {
-    auto t = root.child("tcp");
-    t.checkKnown({"idle_timeout_ms", "max_connections"});
-    cfg.tcpIdleMs = static_cast<uint64_t>(t.integer("idle_timeout_ms", 100, 3600000, 10000));
-    cfg.tcpMax = static_cast<size_t>(t.integer("max_connections", 1, 1000000, 512));
-  }
-  cfg.metricsListen = root.str("metrics_listen", "");
-  if (!cfg.metricsListen.empty())
-    if (auto a = net::parseHostPort(cfg.metricsListen); !a) root.fail("metrics_listen", a.error().message);
-  return cfg;
-}
-
-void logChains(const resolver::AnswerConfig& c) {
-  for (const auto& [name, chain] : c.chains) {
-    std::string o;
-    for (const auto& n : chain->order()) o += (o.empty() ? "" : ",") + n;
-    log::info("resolver.chain").kv("name", name).kv("order", o);
-  }
-}
 
 struct State {
   std::string configFile, listenOverride, loaded;
