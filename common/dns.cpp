@@ -84,14 +84,20 @@ int labelCount(std::string_view name) {
 
 std::string_view parentName(std::string_view name) {
   if (name.empty() || name[0] == 0) return name;
-  return name.substr(static_cast<uint8_t>(name[0]) + 1);
+  size_t skip = static_cast<size_t>(static_cast<uint8_t>(name[0])) + 1;
+  return skip < name.size() ? name.substr(skip) : std::string_view();  // a label past the end: no parent
 }
 
 bool isSubdomain(std::string_view name, std::string_view zone) {
   if (name.size() < zone.size()) return false;
-  // Walk label boundaries of `name` until the remaining suffix has zone's length.
+  // Walk label boundaries of `name` until the remaining suffix has zone's length (a malformed
+  // name, with a zero length or a label past its end, stops the walk: not a subdomain).
   std::string_view s = name;
-  while (s.size() > zone.size()) s = parentName(s);
+  while (s.size() > zone.size()) {
+    std::string_view p = parentName(s);
+    if (p.size() >= s.size()) return false;
+    s = p;
+  }
   return s.size() == zone.size() && nameEqual(s, zone);
 }
 

@@ -297,7 +297,9 @@ size_t answer(const uint8_t* msg, size_t len, uint8_t* out, size_t cap, bool udp
   authority::QueryLimits limits;
   auto ps = authority::parseQuery(msg, len, q);
   if (ps == authority::ParseStatus::kDrop) return 0;
-  std::string_view lname(reinterpret_cast<const char*>(q.lname), q.qnameLen);
+  // The lower-case name is only there once the whole question was read.
+  std::string_view lname = q.hasQuestion ? std::string_view(reinterpret_cast<const char*>(q.lname), q.qnameLen)
+                                         : std::string_view();
   const ComputeZone* cz = nullptr;
   for (const auto& z : zones)
     if (dns::isSubdomain(lname, z.zone->origin()) && (!cz || z.zone->origin().size() > cz->zone->origin().size())) cz = &z;
