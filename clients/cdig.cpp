@@ -617,7 +617,7 @@ int runCdig(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (o.key) j["tsig"] = tsigNote.find("verified") != std::string::npos ? "verified" : "failed";
     nlohmann::json options = optionsJson(first);
     for (const auto& [k, v] : options.items()) j[k] = v;
-    out << j.dump(2) << "\n";
+    out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";  // TXT and names may be any bytes
   } else if (o.shortOut) {
     for (ldns_pkt* p : pkts)
       for (size_t i = 0; i < ldns_rr_list_rr_count(ldns_pkt_answer(p)); ++i) out << rdataOnly(ldns_rr_list_rr(ldns_pkt_answer(p), i)) << "\n";

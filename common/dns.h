@@ -70,6 +70,9 @@ Result<size_t> readName(WireReader& r, uint8_t* out, bool allowCompression = tru
 /// Lower-cases a wire name in place (labels' length bytes untouched).
 void lowerName(uint8_t* name, size_t len);
 std::string lowerName(std::string_view name);
+/// `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD (for EDE texts,
+/// RFC 8914 §2, and anything else that must be UTF-8 but may carry bytes from the network).
+std::string validUtf8(std::string_view text);
 /// ASCII text in lower case (DNS compares names without regard to ASCII case).
 inline std::string lowerText(std::string_view text) {
   std::string s(text);

@@ -173,10 +173,11 @@ size_t finish(dns::MessageWriter& w, const authority::ParsedQuery& q, uint16_t r
       rw.bytes(std::string_view(reinterpret_cast<const char*>(o.ecs->addr), n));
     }
     if (!o.ede.empty()) {
+      std::string text = dns::validUtf8(o.ede).substr(0, 1024);  // RFC 8914 §2: UTF-8
       rw.u16(15);
-      rw.u16(static_cast<uint16_t>(2 + o.ede.size()));
+      rw.u16(static_cast<uint16_t>(2 + text.size()));
       rw.u16(o.edeCode);
-      rw.bytes(o.ede);
+      rw.bytes(text);
     }
     // The explanation, when it fits: over UDP a message past the client's limit goes without it
     // and with TC set, so the client asks again over TCP (RFC 7766) and gets it all.
@@ -416,7 +417,7 @@ size_t answer(const uint8_t* msg, size_t len, uint8_t* out, size_t cap, bool udp
     } else {
       j["error"] = pick.error().message;
     }
-    oo.explanation = j.dump();
+    oo.explanation = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // requirements may be any bytes
   }
   if (!pick) {
     oo.ede = pick.error().message;

@@ -114,7 +114,7 @@ static std::shared_ptr<Center> makeCenter(const authority::Node& n, const std::s
     c->records[std::string(t->name)] = many ? list : list[0];
   }
   summarise(*c);
-  c->recordsJson = nlohmann::json(c->records).dump();
+  c->recordsJson = nlohmann::json(c->records).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return c;
 }
 

@@ -183,7 +183,7 @@ Result<std::string> convertRr(const std::string& input, const std::string& origi
         for (int n = 0; n < 4 && pos != std::string::npos; ++n) pos = text.find('\t', pos + 1);
         j["rdata"] = pos == std::string::npos ? "" : text.substr(pos + 1);
       }
-      return j.dump();
+      return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   }
   return makeError("bad form");

@@ -1,6 +1,7 @@
 // Unit tests: the bounds-checked wire reader and writer.
 #include <gtest/gtest.h>
 
+#include "common/dns.h"
 #include "common/wire.h"
 
 using namespace cdns;
@@ -54,4 +55,14 @@ TEST(Hex, BothWays) {
   EXPECT_FALSE(fromHex("abc", bad));
   EXPECT_FALSE(fromHex("zz", bad));
   EXPECT_FALSE(fromHex("a bc", bad));
+}
+
+TEST(Utf8, InvalidBytesReplaced) {
+  using cdns::dns::validUtf8;
+  EXPECT_EQ(validUtf8("plain"), "plain");
+  EXPECT_EQ(validUtf8("深圳 ok"), "深圳 ok");
+  EXPECT_EQ(validUtf8("a\xff" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(validUtf8("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD");        // overlong
+  EXPECT_EQ(validUtf8("\xed\xa0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate
+  EXPECT_EQ(validUtf8("\xe6\xb7"), "\xEF\xBF\xBD\xEF\xBF\xBD");        // cut short
 }

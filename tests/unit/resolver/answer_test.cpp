@@ -305,3 +305,18 @@ TEST(Answer, AnExplanationTooBigForUdpSetsTc) {
   EXPECT_GT(n, 512u);
   EXPECT_FALSE(dns::get16(out + 2) & dns::kFlagTC);
 }
+
+TEST(Answer, AnyBytesInRequirementsWithAnExplanation) {
+  // Requirements are bytes from the network: not UTF-8 here. The explanation is still JSON (the
+  // bad bytes replaced), and the answer says what was wrong.
+  Answerer a;
+  auto r = a.ask(query("infer.svc.gba.example.", dns::kA, {{kOptRequirements, "gpu=\xb8\xcd""01:4,x=\xff"}, {kOptExplain, ""}}));
+  EXPECT_EQ(r.rcode, 0);
+  EXPECT_TRUE(r.answer.empty());
+  EXPECT_EQ(r.ede, "no center left after fits (asked: gpu=\xef\xbf\xbd\xef\xbf\xbd" "01:4, x=\xef\xbf\xbd)");  // EDE text is UTF-8
+  r = a.ask(query("infer.svc.gba.example.", dns::kA, {{kOptRequirements, "x=\xff\xfe,gpu=1"}, {kOptExplain, ""}}));
+  ASSERT_FALSE(r.answer.empty());
+  auto j = nlohmann::json::parse(r.explanation, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.explanation;
+  EXPECT_EQ(j["requirements"]["x"], "\xef\xbf\xbd\xef\xbf\xbd");  // U+FFFD twice
+}
