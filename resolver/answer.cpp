@@ -311,8 +311,19 @@ size_t answer(const uint8_t* msg, size_t len, uint8_t* out, size_t cap, bool udp
                       q.qtype == kSVCB);
   if (!serviceName) {
     // Everything else: the replica answers as the zone's secondary (or REFUSED outside).
-    authority::ZoneSet set;
-    for (const auto& z : zones) set.add(z.zone);
+    // The set of zone versions is built once per change of versions, not once per query.
+    thread_local std::vector<const authority::Zone*> built;
+    thread_local authority::ZoneSet set;
+    bool same = built.size() == zones.size();
+    for (size_t i = 0; same && i < zones.size(); ++i) same = built[i] == zones[i].zone.get();
+    if (!same) {
+      set = authority::ZoneSet();
+      built.clear();
+      for (const auto& z : zones) {
+        set.add(z.zone);
+        built.push_back(z.zone.get());
+      }
+    }
     authority::ParsedQuery q2;
     auto o = authority::processQuery(msg, len, out, cap, udp ? authority::Transport::kUdp : authority::Transport::kTcp, set,
                                      limits, q2);
