@@ -219,42 +219,6 @@ void putAddressHints(std::string& rd, uint16_t key, const std::vector<std::strin
 
 }  // namespace
 
-void Reservations::follow(const Index& index) {
-  std::map<std::string, size_t> old;
-  for (size_t i = 0; i < names_.size(); ++i) old[names_[i]] = i;
-  size_t n = index.byId().size();
-  std::vector<Held> held(n);
-  std::vector<uint64_t> ts(n), since(n);
-  std::vector<std::string> names(n);
-  for (const Center* c : index.byId()) {
-    names[c->id] = c->name;
-    ts[c->id] = c->ts;
-    auto it = old.find(c->name);
-    if (it != old.end() && ts_[it->second] == c->ts) {  // same data: what was handed out still counts
-      held[c->id] = held_[it->second];
-      since[c->id] = since_[it->second];
-    }
-  }
-  held_ = std::move(held);
-  ts_ = std::move(ts);
-  since_ = std::move(since);
-  names_ = std::move(names);
-}
-
-void Reservations::hold(const Center& c, const Requirements& q, uint64_t now, uint64_t minCpus) {
-  if (c.id >= held_.size() || names_[c.id] != c.name) return;
-  Held& h = held_[c.id];
-  if (!h.cpus && !h.gpus && !h.mem) since_[c.id] = now;
-  h.cpus += std::max(q.cpus, minCpus);
-  h.gpus += q.gpus;
-  h.mem += q.mem;
-}
-
-void Reservations::expire(uint64_t now, uint64_t holdSeconds) {
-  for (size_t i = 0; i < held_.size(); ++i)
-    if ((held_[i].cpus || held_[i].gpus || held_[i].mem) && now >= since_[i] + holdSeconds) held_[i] = Held{};
-}
-
 Result<AccessPoint> parseAccessPoint(const std::string& prefix, const std::string& peer) {
   AccessPoint ap;
   ap.peer = peer;
@@ -406,10 +370,15 @@ size_t answer(const uint8_t* msg, size_t len, uint8_t* out, size_t cap, bool udp
     return negative(dns::kNoError);
   }
   Explanation why;
+  const Reservations* held = cz->held && config.holdSeconds ? cz->held.get() : nullptr;
   thread_local std::vector<Candidate> cands;
-  cz->index->candidates(service, cands);
-  size_t candidateCount = cands.size();
-  auto pick = chain->second->decide(*req, cands, opt.explain ? &why : nullptr);
+  size_t candidateCount = 0;
+  auto pick = [&]() -> Result<Candidate> {
+    if (cz->plans && !opt.explain) return cz->plans->decide(*cz->index, service, *chain->second, *req, held, cz->probeEpoch);
+    cz->index->candidates(service, cands);  // an explanation: every stage's words, so the whole chain
+    candidateCount = cands.size();
+    return chain->second->decide(*req, cands, opt.explain ? &why : nullptr);
+  }();
   if (opt.explain) {
     nlohmann::json j{{"service", service},
                      {"policy", chainName},

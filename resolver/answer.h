@@ -16,7 +16,9 @@
 #include "authority/query.h"
 #include "authority/zone.h"
 #include "resolver/index.h"
+#include "resolver/plan.h"
 #include "resolver/policy.h"
+#include "resolver/reservations.h"
 
 namespace cdns::resolver {
 
@@ -26,26 +28,6 @@ inline constexpr uint16_t kOptRequirements = 65001;
 inline constexpr uint16_t kOptExplain = 65002;
 inline constexpr uint16_t kOptClientSubnet = 8;  // RFC 7871
 
-/// What this resolver has handed out per center of one zone since each center last published
-/// (reservations): a burst of queries between two updates spreads instead of piling onto the
-/// center that looked best at the last update. A center's holds end when its data changes (its
-/// newest ts moves) or after the hold time.
-class Reservations {
- public:
-  /// Follows a new index version: holds stay for centers whose data did not change.
-  void follow(const Index& index);
-  std::span<const Held> table() const { return held_; }
-  /// Counts what `q` asked for (at least `minCpus` CPUs) against the center.
-  void hold(const Center& c, const Requirements& q, uint64_t now, uint64_t minCpus);
-  /// Ends the holds older than `holdSeconds`.
-  void expire(uint64_t now, uint64_t holdSeconds);
-
- private:
-  std::vector<Held> held_;
-  std::vector<uint64_t> ts_, since_;  // the center's ts when held; when the first hold was taken
-  std::vector<std::string> names_;
-};
-
 /// One compute zone as the answerer sees it: the replica's version, its index, and the live
 /// per-center tables kept beside it.
 struct ComputeZone {
@@ -53,6 +35,8 @@ struct ComputeZone {
   std::shared_ptr<const Index> index;
   std::shared_ptr<Reservations> held;  // null: reservations off
   std::vector<double> probeRttMs;      // by Center::id; empty: probing off
+  uint64_t probeEpoch = 0;             // counts changes of probeRttMs (plans made before are stale)
+  std::shared_ptr<Plans> plans;        // null: every query runs its chain in full
   uint64_t lastSuccess = 0;            // Unix seconds of the replica's last good check with a primary
 };
 

@@ -92,9 +92,13 @@ State* gState = nullptr;
 void applyProbes(resolver::ComputeZone& cz) {
   if (!gState->prober) return;
   auto rtt = gState->prober->results();
-  cz.probeRttMs.assign(cz.index->byId().size(), -1);
+  std::vector<double> now(cz.index->byId().size(), -1);
   for (const resolver::Center* c : cz.index->byId())
-    if (auto it = rtt.find(c->name); it != rtt.end()) cz.probeRttMs[c->id] = it->second;
+    if (auto it = rtt.find(c->name); it != rtt.end()) now[c->id] = it->second;
+  if (now != cz.probeRttMs) {  // decisions kept from before saw the old figures
+    cz.probeRttMs = std::move(now);
+    ++cz.probeEpoch;
+  }
 }
 
 // Tells the prober what to probe: every endpoint address of every center, at the port of the
@@ -167,6 +171,7 @@ void onReload(uv_signal_t*, int) {
       log::warn("resolver.reload").msg("zones, listen, forward, probes, tcp and metrics_listen change only with a restart; kept as they were");
     logChains(cfg.answer);
     gState->config = std::move(cfg.answer);
+    for (auto& cz : gState->zones) cz.plans->clear();  // made by the old chains
     ++gState->reloads;
     log::info("resolver.reload").kv("chains", gState->config.chains.size()).msg("configuration reloaded");
   } catch (const ConfigError& e) {
@@ -380,6 +385,7 @@ int main(int argc, char** argv) {
     std::tie(cz.zone, cz.index) = r->current();
     cz.held = std::make_shared<resolver::Reservations>();
     cz.held->follow(*cz.index);
+    cz.plans = std::make_shared<resolver::Plans>();
     cz.lastSuccess = r->status().lastSuccess;
     st.zones.push_back(std::move(cz));
     st.replicas.push_back(std::move(r));

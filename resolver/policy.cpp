@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "common/config.h"
@@ -133,7 +134,10 @@ class PluginPolicy final : public Policy {
       : name_(std::move(name)), ops_(ops), instance_(instance) {}
   ~PluginPolicy() override { ops_->destroy(instance_); }
   const std::string& name() const override { return name_; }
-  Flow apply(const Requirements& q, std::vector<Candidate>& c, Explanation* why) const override {
+  // A plug-in sees what was handed out (cdns_center's held_*) in apply(): its verdicts are not
+  // kept between queries.
+  bool pure() const override { return false; }
+  Flow apply(const Requirements& q, std::vector<Candidate>& c, Explanation* why, Note&) const override {
     if (c.empty()) return Flow::kContinue;
     std::vector<const char*> keys, values;
     for (const auto& [k, v] : q.kv) {
@@ -289,6 +293,8 @@ Result<std::unique_ptr<Selector>> Selector::fromJson(const nlohmann::json& j) {
 Result<std::unique_ptr<Chain>> Chain::fromJson(const nlohmann::json& j, const PolicyRegistry& r) {
   if (!j.is_object() || !j.contains("policies") || !j["policies"].is_array() || j["policies"].empty())
     return makeError("/policies: expected a non-empty array");
+  if (j["policies"].size() > std::tuple_size_v<decltype(Evaluation::notes)>)
+    return makeError("/policies: at most " + std::to_string(std::tuple_size_v<decltype(Evaluation::notes)>) + " stages");
   for (auto it = j.begin(); it != j.end(); ++it)
     if (it.key() != "policies" && it.key() != "select") return makeError("/" + it.key() + ": unknown key (policies, select)");
   auto chain = std::make_unique<Chain>();
@@ -298,8 +304,11 @@ Result<std::unique_ptr<Chain>> Chain::fromJson(const nlohmann::json& j, const Po
     if (!p.is_object() || !p.contains("name") || !p["name"].is_string()) return makeError(path + "/name: required");
     auto policy = r.create(p["name"].get<std::string>(), p);
     if (!policy) return makeError(path + ": " + policy.error().message);
+    chain->cacheable_ = chain->cacheable_ && (*policy)->pure();
     chain->policies_.push_back(std::move(*policy));
   }
+  static std::atomic<uint64_t> serials{0};
+  chain->serial_ = ++serials;
   auto sel = Selector::fromJson(j.contains("select") ? j["select"] : nlohmann::json("best"));
   if (!sel) return sel.error();
   chain->selector_ = std::move(*sel);
@@ -313,19 +322,62 @@ std::vector<std::string> Chain::order() const {
   return out;
 }
 
-Result<Candidate> Chain::decide(const Requirements& req, std::vector<Candidate>& cands, Explanation* why) const {
-  if (cands.empty()) return makeError("no center offers this service");
+Chain::Evaluation Chain::evaluate(const Requirements& req, std::vector<Candidate>& cands, Explanation* why) const {
+  Evaluation e;
+  if (cands.empty()) {
+    e.error = "no center offers this service";
+    return e;
+  }
   for (const auto& p : policies_) {
-    auto flow = p->apply(req, cands, why);
+    auto flow = p->apply(req, cands, why, e.notes[e.stages++]);
     if (cands.empty()) {
       // Say what was missing, in the terms of the request.
       std::string asked;
       for (const auto& [k, v] : req.kv) asked += (asked.empty() ? "" : ", ") + k + "=" + v;
-      return makeError("no center left after " + p->name() + (asked.empty() ? "" : " (asked: " + asked + ")"));
+      e.error = "no center left after " + p->name() + (asked.empty() ? "" : " (asked: " + asked + ")");
+      return e;
     }
     if (flow == Policy::Flow::kStop) break;
   }
-  return cands[selector_->pick(req, cands, why)];
+  return e;
+}
+
+bool Chain::adjust(const Requirements& req, const Evaluation& e, const Candidate& x, const Held& h, double& score,
+                   std::string* why) const {
+  bool fits = true;
+  for (size_t i = 0; i < e.stages; ++i) fits = policies_[i]->onHolds(req, x, h, e.notes[i], score, why) && fits;
+  return fits;
+}
+
+Result<Candidate> Chain::decide(const Requirements& req, std::vector<Candidate>& cands, Explanation* why) const {
+  Evaluation e = evaluate(req, cands, why);
+  if (!e.error.empty()) return makeError(e.error);
+  if (!req.held.empty()) {
+    thread_local std::vector<uint8_t> fits;
+    thread_local std::vector<std::string> words;
+    size_t n = cands.size(), left = 0;
+    fits.assign(n, 1);
+    if (why) words.assign(n, std::string());
+    for (size_t i = 0; i < n; ++i) {
+      Held h = req.heldFor(cands[i].center->id);
+      if (h.cpus || h.gpus || h.mem) fits[i] = adjust(req, e, cands[i], h, cands[i].score, why ? &words[i] : nullptr);
+      left += fits[i];
+    }
+    // Holds spread a burst but never turn it away: when no candidate is left after them, the
+    // published figures decide (the scores keep what the holds took off).
+    if (why)
+      for (size_t i = 0; i < n; ++i)
+        if (!words[i].empty())
+          why->add("holds", cands[i].center->name,
+                   fits[i] ? words[i] : (left ? "dropped: " : "kept on its published figures (all handed out): ") + words[i]);
+    if (left && left < n) {
+      size_t out = 0;
+      for (size_t i = 0; i < n; ++i)
+        if (fits[i]) cands[out++] = cands[i];
+      cands.resize(out);
+    }
+  }
+  return cands[select(req, cands, why)];
 }
 
 }  // namespace cdns::resolver

@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -63,10 +64,12 @@ void filterBy(const std::string& stage, std::vector<Candidate>& cands, Explanati
 }
 
 /// Adds weight x goodness to each score, goodness 1 for the lowest cost and 0 for the highest
-/// (linear between; 1 for all when the costs are equal).
+/// (linear between; 1 for all when the costs are equal). Returns the scale: what one unit of
+/// cost is worth in score here (weight / spread, or the weight when the costs are equal), for
+/// what a stage charges for reservations on the same footing.
 template <class Cost>
-void rankByCost(const std::string& stage, double weight, std::vector<Candidate>& cands, Explanation* why, Cost cost) {
-  if (cands.empty()) return;
+double rankByCost(const std::string& stage, double weight, std::vector<Candidate>& cands, Explanation* why, Cost cost) {
+  if (cands.empty()) return weight;
   thread_local std::vector<double> costs;  // each cost computed once; no allocation once warm
   size_t n = cands.size();
   costs.resize(n);
@@ -84,24 +87,48 @@ void rankByCost(const std::string& stage, double weight, std::vector<Candidate>&
     cands[i].score += add;
     if (why) why->add(stage, cands[i].center->name, "cost " + fmt(costs[i]) + " -> +" + fmt(add));
   }
+  return span > 0 ? scale : weight;
 }
 
-/// A policy class from its name and a callable with the signature of Policy::apply.
-template <class Fn>
+/// Appends one stage's words to a reservations verdict.
+inline void say(std::string* why, const std::string& words) {
+  if (!why) return;
+  if (!why->empty()) *why += "; ";
+  *why += words;
+}
+
+struct NoHolds {};
+
+/// A policy class from its name, a callable with the signature of Policy::apply (the Note may
+/// be left out) and, for a stage that counts reservations, one with that of Policy::onHolds.
+template <class Fn, class Holds = NoHolds>
 class FnPolicy final : public Policy {
  public:
-  FnPolicy(std::string name, Fn fn) : name_(std::move(name)), fn_(std::move(fn)) {}
+  FnPolicy(std::string name, Fn fn, Holds holds = {}) : name_(std::move(name)), fn_(std::move(fn)), holds_(std::move(holds)) {}
   const std::string& name() const override { return name_; }
-  Flow apply(const Requirements& r, std::vector<Candidate>& c, Explanation* w) const override { return fn_(r, c, w); }
+  Flow apply(const Requirements& r, std::vector<Candidate>& c, Explanation* w, Note& n) const override {
+    if constexpr (std::is_invocable_v<const Fn&, const Requirements&, std::vector<Candidate>&, Explanation*, Note&>)
+      return fn_(r, c, w, n);
+    else
+      return fn_(r, c, w);
+  }
+  bool onHolds(const Requirements& r, const Candidate& x, const Held& h, const Note& n, double& score,
+               std::string* why) const override {
+    if constexpr (std::is_same_v<Holds, NoHolds>)
+      return Policy::onHolds(r, x, h, n, score, why);
+    else
+      return holds_(r, x, h, n, score, why);
+  }
 
  private:
   std::string name_;
   Fn fn_;
+  Holds holds_;
 };
 
-template <class Fn>
-Result<std::unique_ptr<Policy>> makePolicy(std::string name, Fn fn) {
-  return std::unique_ptr<Policy>(new FnPolicy<Fn>(std::move(name), std::move(fn)));
+template <class Fn, class Holds = NoHolds>
+Result<std::unique_ptr<Policy>> makePolicy(std::string name, Fn fn, Holds holds = {}) {
+  return std::unique_ptr<Policy>(new FnPolicy<Fn, Holds>(std::move(name), std::move(fn), std::move(holds)));
 }
 
 /// The path from the client to a center, as well as the resolver knows it: the center's NETQ

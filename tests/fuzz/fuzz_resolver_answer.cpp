@@ -1,12 +1,14 @@
 // Fuzz target: the resolver's answer path (query parse, requirement labels and EDNS options,
 // client subnet, the policy chains with every selector, SRV/SVCB/CNAME answers, explanations)
 // over the three test centers. Whatever it answers must be a well-formed DNS message that ldns
-// can parse, within the size the transport allows.
+// can parse, within the size the transport allows, and the same byte for byte whether its
+// decision came from a plan (resolver/plan.h) or from the whole chain.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "common/ldns_handles.h"
@@ -19,7 +21,8 @@ using namespace cdns::resolver;
 namespace {
 
 struct World {
-  std::vector<ComputeZone> zones;
+  std::vector<ComputeZone> zones;  // decisions from plans
+  std::vector<ComputeZone> whole;  // the same zone, its own reservations, every chain in full
   AnswerConfig config;
 };
 
@@ -36,6 +39,10 @@ World& world() {
     cz.held = std::make_shared<Reservations>();
     cz.held->follow(*cz.index);
     cz.probeRttMs.assign(cz.index->byId().size(), 3.5);
+    x->whole.push_back(cz);
+    cz.held = std::make_shared<Reservations>();
+    cz.held->follow(*cz.index);
+    cz.plans = std::make_shared<Plans>();
     x->zones.push_back(cz);
     PolicyRegistry reg;
     registerBuiltinPolicies(reg);
@@ -61,7 +68,7 @@ World& world() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static uint8_t out[65536];
+  static uint8_t out[65536], again[65536];
   World& w = world();
   sockaddr_in from{};
   from.sin_family = AF_INET;
@@ -69,12 +76,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (bool udp : {true, false}) {
     AnswerContext ctx{reinterpret_cast<sockaddr*>(&from), 1795843260, size, nullptr};
     size_t n = answer(data, size, out, sizeof out, udp, w.zones, w.config, ctx);
+    size_t m = answer(data, size, again, sizeof again, udp, w.whole, w.config, ctx);
+    if (n != m || std::memcmp(out, again, n) != 0) abort();  // a plan decided otherwise
     if (!n) continue;
     if (n < 12 || (udp && n > 1232)) abort();
     ldns_pkt* p = nullptr;
     if (ldns_wire2pkt(&p, out, n) != LDNS_STATUS_OK) abort();
     ldns_pkt_free(p);
   }
-  w.zones[0].held->expire(1795843260 + 100, 30);  // keep the reservations from filling up
+  for (auto* zones : {&w.zones, &w.whole}) (*zones)[0].held->expire(1795843260 + 100, 30);  // keep the reservations from filling up
   return 0;
 }

@@ -26,15 +26,27 @@ TEST(Fits, ExplainsAndCountsWhatWasHandedOut) {
   held[index()->centers().at("sz1")->id].gpus = 10;
   Explanation why2;
   EXPECT_EQ(decide(R"({"policies": [{"name": "fits"}]})", {{"gpu", "6"}}, &why2, [&](Requirements& r) { r.held = held; }),
-            "gz1");  // the first that fits, in zone order
+            "gz1");  // the first that fits, in zone order (sz1, 6 left, fits too)
   EXPECT_EQ(verdict(why2, "fits", "sz1"), "kept");
+  EXPECT_EQ(verdict(why2, "holds", "sz1"), "");  // fits after its holds: nothing to say
   Explanation why3;
   EXPECT_EQ(decide(R"({"policies": [{"name": "fits"}, {"name": "load"}]})", {{"gpu", "7"}}, &why3, [&](Requirements& r) { r.held = held; }),
             "gz1");
-  EXPECT_EQ(verdict(why3, "fits", "sz1"), "dropped: gpu 6 free (10 handed out) < 7");
+  EXPECT_EQ(verdict(why3, "fits", "sz1"), "kept");  // on its published figures
+  EXPECT_EQ(verdict(why3, "holds", "sz1"), "dropped: fits: gpu 6 free (10 handed out) < 7");
   // Every center that fits is full of holds: the published figures decide, and say so.
   Explanation why4;
   EXPECT_EQ(decide(R"({"policies": [{"name": "fits"}]})", {{"gpu", "10"}}, &why4, [&](Requirements& r) { r.held = held; }), "sz1");
-  EXPECT_EQ(verdict(why4, "fits", "sz1"), "kept (on its published figures: all handed out)");
+  EXPECT_EQ(verdict(why4, "holds", "sz1"), "kept on its published figures (all handed out): fits: gpu 6 free (10 handed out) < 10");
   EXPECT_EQ(verdict(why4, "fits", "gz1"), "dropped: gpu 8 free < 10");
+}
+
+TEST(Load, HoldsCountOnThePublishedScale) {
+  // One stage's holds verdict: what the CPUs handed out took off the score.
+  std::vector<Held> held(index()->byId().size());
+  held[index()->centers().at("sz1")->id].cpus = 512;
+  Explanation why;
+  decide(R"({"policies": [{"name": "fits"}, {"name": "load"}]})", {}, &why, [&](Requirements& r) { r.held = held; });
+  EXPECT_EQ(verdict(why, "holds", "sz1").rfind("load: 512 CPUs handed out -> -", 0), 0u) << verdict(why, "holds", "sz1");
+  EXPECT_EQ(verdict(why, "holds", "gz1"), "");
 }

@@ -18,15 +18,22 @@ Result<std::unique_ptr<Policy>> makeLoad(const nlohmann::json& j) {
       return makeError("load: \"queue_weight\" must be a number >= 0");
     queueWeight = j["queue_weight"].get<double>();
   }
-  return makePolicy("load", [wgt = *wgt, queueWeight](const Requirements& q, std::vector<Candidate>& c, Explanation* w) {
-    rankByCost("load", wgt, c, w, [&](const Candidate& x) {
-      const Hot& k = *x.hot;
-      double cost = k.load + queueWeight * static_cast<double>(k.queue);
-      if (!q.held.empty()) cost += static_cast<double>(q.heldFor(k.id).cpus) / static_cast<double>(std::max<uint64_t>(k.cpuTotal, 1));
-      return cost;
-    });
-    return Policy::Flow::kContinue;
-  });
+  auto published = [queueWeight](const Hot& k) { return k.load + queueWeight * static_cast<double>(k.queue); };
+  return makePolicy(
+      "load",
+      [wgt = *wgt, published](const Requirements&, std::vector<Candidate>& c, Explanation* w, Policy::Note& note) {
+        note.scale = rankByCost("load", wgt, c, w, [&](const Candidate& x) { return published(*x.hot); });
+        return Policy::Flow::kContinue;
+      },
+      // What was handed out adds its share of the center's CPUs to the load, on the scale the
+      // published loads were ranked on.
+      [](const Requirements&, const Candidate& x, const Held& h, const Policy::Note& note, double& score, std::string* why) {
+        if (!h.cpus) return true;
+        double minus = note.scale * static_cast<double>(h.cpus) / static_cast<double>(std::max<uint64_t>(x.hot->cpuTotal, 1));
+        score -= minus;
+        say(why, "load: " + std::to_string(h.cpus) + " CPUs handed out -> -" + fmt(minus));
+        return true;
+      });
 }
 
 }  // namespace cdns::resolver::policies

@@ -82,6 +82,7 @@ class Answerer {
     cz.index = Index::build(*cz.zone);
     cz.held = std::make_shared<Reservations>();
     cz.held->follow(*cz.index);
+    cz.plans = std::make_shared<Plans>();  // as the server runs: decisions from plans
     zones.push_back(cz);
     auto add = [&](const std::string& name, const char* json) {
       auto c = Chain::fromJson(nlohmann::json::parse(json), registry());

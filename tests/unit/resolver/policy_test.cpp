@@ -176,8 +176,12 @@ TEST(Index, UpdateDecodesOnlyTheCentersThatChanged) {
   ASSERT_EQ(cands.size(), 3u);
   for (const auto& c : cands) {
     EXPECT_EQ(c.hot->center, c.center);
-    if (c.center->name == "hk1") EXPECT_EQ(c.endpoint->addresses[0], std::string("\xc0\x00\x02\x63", 4));
-    if (c.center->name == "sz1") EXPECT_DOUBLE_EQ(c.hot->load, 0.95);
+    if (c.center->name == "hk1") {
+      EXPECT_EQ(c.endpoint->addresses[0], std::string("\xc0\x00\x02\x63", 4));
+    }
+    if (c.center->name == "sz1") {
+      EXPECT_DOUBLE_EQ(c.hot->load, 0.95);
+    }
   }
   // A center that joins: everything is decoded, ids stay consistent.
   auto joined = record("aa1.centers.gba.example. 300 IN CAP cpu=1/2 load=0.1 ts=1795843300");

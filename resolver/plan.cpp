@@ -1,0 +1,140 @@
+#include "resolver/plan.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace cdns::resolver {
+
+bool Plans::better(const Plan& p, uint32_t a, uint32_t b) {
+  // Padding leaves carry the position cands.size(): never better than a real one.
+  size_t n = p.cands.size();
+  double va = a < n && p.fits[a] ? p.score[a] : -INFINITY;
+  double vb = b < n && p.fits[b] ? p.score[b] : -INFINITY;
+  return va > vb || (va == vb && a < b);  // ties: the earlier, as Best::pick does
+}
+
+void Plans::buildTree(Plan& p) {
+  size_t n = p.cands.size();
+  p.leaves = 1;
+  while (p.leaves < n) p.leaves <<= 1;
+  p.tree.assign(2 * p.leaves, static_cast<uint32_t>(n));
+  for (size_t i = 0; i < n; ++i) p.tree[p.leaves + i] = static_cast<uint32_t>(i);
+  for (size_t k = p.leaves - 1; k >= 1; --k) {
+    uint32_t a = p.tree[2 * k], b = p.tree[2 * k + 1];
+    p.tree[k] = better(p, b, a) ? b : a;
+  }
+}
+
+void Plans::settle(Plan& p, size_t i) {
+  for (size_t k = (p.leaves + i) >> 1; k >= 1; k >>= 1) {
+    uint32_t a = p.tree[2 * k], b = p.tree[2 * k + 1];
+    p.tree[k] = better(p, b, a) ? b : a;
+  }
+}
+
+void Plans::refresh(Plan& p, size_t i, const Chain& chain, const Requirements& req, const Reservations& held) {
+  const Candidate& c = p.cands[i];
+  Held h = c.center->id < held.table().size() ? held.table()[c.center->id] : Held{};
+  double s = c.score;
+  bool fits = !(h.cpus || h.gpus || h.mem) || chain.adjust(req, p.eval, c, h, s, nullptr);
+  p.fitting += static_cast<size_t>(fits) - static_cast<size_t>(p.fits[i]);
+  p.fits[i] = fits;
+  p.score[i] = s;
+}
+
+void Plans::build(Plan& p, const Index& index, const std::string& service, const Chain& chain, const Requirements& req,
+                  const Reservations* held) {
+  index.candidates(service, p.cands);
+  p.eval = chain.evaluate(req, p.cands, nullptr);
+  size_t n = p.cands.size();
+  p.score.resize(n);
+  p.fits.assign(n, 1);
+  p.fitting = n;
+  p.pos.assign(index.byId().size(), -1);
+  p.repeated = false;
+  for (size_t i = 0; i < n; ++i) {
+    p.score[i] = p.cands[i].score;
+    uint32_t id = p.cands[i].center->id;
+    if (id >= p.pos.size() || p.pos[id] >= 0)
+      p.repeated = true;
+    else
+      p.pos[id] = static_cast<int32_t>(i);
+  }
+  if (held) {
+    for (size_t i = 0; i < n; ++i) refresh(p, i, chain, req, *held);
+    p.seq = held->seq();
+  }
+  buildTree(p);
+}
+
+void Plans::catchUp(Plan& p, const Chain& chain, const Requirements& req, const Reservations* held) {
+  if (!held || p.seq == held->seq()) return;
+  bool followed = !p.repeated && held->changesSince(p.seq, [&](uint32_t id) {
+    if (id < p.pos.size() && p.pos[id] >= 0) {
+      refresh(p, static_cast<size_t>(p.pos[id]), chain, req, *held);
+      settle(p, static_cast<size_t>(p.pos[id]));
+    }
+  });
+  if (!followed) {  // too much changed since: look at every candidate
+    for (size_t i = 0; i < p.cands.size(); ++i) refresh(p, i, chain, req, *held);
+    buildTree(p);
+  }
+  p.seq = held->seq();
+}
+
+Result<Candidate> Plans::decide(const Index& index, const std::string& service, const Chain& chain, const Requirements& req,
+                                const Reservations* held, uint64_t probeEpoch) {
+  if (!chain.cacheable()) {
+    thread_local std::vector<Candidate> cands;
+    index.candidates(service, cands);
+    return chain.decide(req, cands, nullptr);
+  }
+  // A plan holds for one index version, one second, one set of probe results.
+  if (&index != index_ || req.now != now_ || probeEpoch != probeEpoch_ || plans_.size() >= max_) {
+    plans_.clear();
+    index_ = &index;
+    now_ = req.now;
+    probeEpoch_ = probeEpoch;
+  }
+  // The kind of request: everything step one may read (not the nonce, the client key or holds).
+  key_.clear();
+  uint64_t serial = chain.serial();
+  key_.append(reinterpret_cast<const char*>(&serial), sizeof serial);
+  key_ += service;
+  key_ += '\0';
+  for (const auto& [k, v] : req.kv) {
+    key_ += k;
+    key_ += '=';
+    key_ += v;
+    key_ += '\0';
+  }
+  key_ += '\0';
+  key_ += req.peer;
+  auto [it, fresh] = plans_.try_emplace(key_);
+  Plan& p = it->second;
+  if (fresh) {
+    build(p, index, service, chain, req, held);
+    ++stats_.built;
+  } else {
+    catchUp(p, chain, req, held);
+    ++stats_.reused;
+  }
+  if (!p.eval.error.empty()) return makeError(p.eval.error);
+  size_t n = p.cands.size();
+  if (chain.selectsBest() && p.fitting) {
+    Candidate c = p.cands[p.tree[1]];
+    c.score = p.score[p.tree[1]];
+    return c;
+  }
+  // Another selector, or no candidate fits after holds (then all stay, on published figures).
+  thread_local std::vector<Candidate> left;
+  left.clear();
+  for (size_t i = 0; i < n; ++i)
+    if (p.fits[i] || !p.fitting) {
+      left.push_back(p.cands[i]);
+      left.back().score = p.score[i];
+    }
+  return left[chain.select(req, left, nullptr)];
+}
+
+}  // namespace cdns::resolver
