@@ -184,7 +184,9 @@ Result<Requirements> Requirements::parse(const std::vector<std::pair<std::string
   for (const auto& [k, v] : items) {
     if (k.empty() || v.empty()) return makeError("requirement \"" + k + "=" + v + "\": empty key or value");
     r.kv[k] = v;
-    if (k == "gpu") {
+    if (k == "gpu") {  // a later gpu= replaces an earlier one whole, model too
+      r.gpuModel.clear();
+      r.gpuModelKey = 0;
       std::string count = v;
       if (auto colon = v.find(':'); colon != std::string::npos) {
         r.gpuModel = v.substr(0, colon);

@@ -158,3 +158,14 @@ TEST(Plans, UnknownServiceAndPlugInChainsRunInFull) {
   req.now = resolver::testing::kNow;
   EXPECT_EQ(show(plans.decide(*index, "nope", **chain, req, nullptr, 0)), "error: no center offers this service");
 }
+
+TEST(Requirements, ALaterItemReplacesAnEarlierOneWhole) {
+  // The plan of a request is found by its key=value list: nothing may linger from an item that
+  // a later one with the same key replaced (a found bug: gpu=H200:4 then gpu=9 kept the model).
+  auto r = Requirements::parse({{"gpu", "H200:4"}, {"gpu", "9"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->gpus, 9u);
+  EXPECT_EQ(r->gpuModel, "");
+  EXPECT_EQ(r->gpuModelKey, 0u);
+  EXPECT_EQ(r->kv.at("gpu"), "9");
+}
