@@ -118,32 +118,6 @@ static bool submitUpdate(Worker& w, const uint8_t* msg, size_t len, const Parsed
 // ---------------------------------------------------------------------------------------------
 // UDP
 
-struct Worker::UdpBatch {
-  static constexpr int kBatch = 64;
-  static constexpr size_t kInSize = 65535;  // the largest datagram: big signed updates fit
-  mmsghdr in[kBatch];
-  iovec inIov[kBatch];
-  sockaddr_storage peers[kBatch];
-  std::vector<std::array<uint8_t, kInSize>> inBuf = std::vector<std::array<uint8_t, kInSize>>(kBatch);
-  mmsghdr out[kBatch];
-  iovec outIov[kBatch];
-  std::vector<uint8_t> outBuf;
-  size_t outSlot;
-
-  explicit UdpBatch(size_t maxPayload) : outSlot(maxPayload) {
-    outBuf.resize(outSlot * kBatch);
-    for (int i = 0; i < kBatch; ++i) {
-      inIov[i] = {inBuf[i].data(), kInSize};
-      std::memset(&in[i], 0, sizeof in[i]);
-      in[i].msg_hdr.msg_iov = &inIov[i];
-      in[i].msg_hdr.msg_iovlen = 1;
-      std::memset(&out[i], 0, sizeof out[i]);
-      out[i].msg_hdr.msg_iov = &outIov[i];
-      out[i].msg_hdr.msg_iovlen = 1;
-    }
-  }
-};
-
 const ZoneSet& Worker::zones() {
   uint64_t g = shared_.store.generation();
   if (g != generation_) {
@@ -159,58 +133,33 @@ std::shared_ptr<const ZoneSet> Worker::zonesShared() {
 }
 
 void Worker::serveUdp(int fd) {
-  UdpBatch& b = *udp_;
-  for (int round = 0; round < 16; ++round) {  // bounded, so TCP on this loop gets its turn
-    for (int i = 0; i < UdpBatch::kBatch; ++i) {
-      b.in[i].msg_hdr.msg_name = &b.peers[i];
-      b.in[i].msg_hdr.msg_namelen = sizeof b.peers[i];
-      b.in[i].msg_hdr.msg_flags = 0;
+  const ZoneSet* zs = nullptr;
+  size_t truncated = udp_->serve(fd, [&](const uint8_t* msg, size_t len, const sockaddr_storage& from, socklen_t plen,
+                                          uint8_t* out, size_t cap) -> size_t {
+    if (!zs) zs = &zones();
+    ParsedQuery q;
+    Outcome o = processQuery(msg, len, out, cap, Transport::kUdp, *zs, shared_.limits, q);
+    bool tsigDone = false;
+    if (o.action == Action::kUpdate) {
+      tsigDone = true;  // submitUpdate verified (and signed any immediate answer)
+      int fd2 = fd;
+      sockaddr_storage peer = from;
+      if (!submitUpdate(*this, msg, len, q, o, out, cap, [fd2, peer, plen](std::vector<uint8_t> answer) {
+            sendto(fd2, answer.data(), answer.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&peer), plen);
+          }))
+        return 0;  // handed to the updater; it answers
     }
-    int n = recvmmsg(fd, b.in, UdpBatch::kBatch, MSG_DONTWAIT, nullptr);
-    if (n <= 0) return;
-    const ZoneSet& zs = zones();
-    int m = 0;
-    for (int i = 0; i < n; ++i) {
-      if (b.in[i].msg_hdr.msg_flags & MSG_TRUNC) {
-        stats_.dropped.inc();
-        continue;
-      }
-      uint8_t* out = b.outBuf.data() + static_cast<size_t>(m) * b.outSlot;
-      ParsedQuery q;
-      Outcome o = processQuery(b.inBuf[i].data(), b.in[i].msg_len, out, b.outSlot, Transport::kUdp, zs, shared_.limits, q);
-      bool tsigDone = false;
-      if (o.action == Action::kUpdate) {
-        tsigDone = true;  // submitUpdate verified (and signed any immediate answer)
-        int fd2 = fd;
-        sockaddr_storage peer = b.peers[i];
-        socklen_t plen = b.in[i].msg_hdr.msg_namelen;
-        if (!submitUpdate(*this, b.inBuf[i].data(), b.in[i].msg_len, q, o, out, b.outSlot,
-                          [fd2, peer, plen](std::vector<uint8_t> answer) {
-                            sendto(fd2, answer.data(), answer.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&peer), plen);
-                          }))
-          continue;  // handed to the updater; it answers
-      }
-      if (q.hasTsig && !tsigDone && o.action == Action::kRespond &&
-          !applyTsig(b.inBuf[i].data(), b.in[i].msg_len, q, o, out, b.outSlot, *shared_.getPolicy(), shared_.limits))
-        o.action = Action::kDrop;
-      if (o.action != Action::kRespond) {
-        stats_.dropped.inc();
-        continue;
-      }
-      countOutcome(stats_, Transport::kUdp, o);
-      b.outIov[m] = {out, o.len};
-      b.out[m].msg_hdr.msg_name = &b.peers[i];
-      b.out[m].msg_hdr.msg_namelen = b.in[i].msg_hdr.msg_namelen;
-      ++m;
+    if (q.hasTsig && !tsigDone && o.action == Action::kRespond &&
+        !applyTsig(msg, len, q, o, out, cap, *shared_.getPolicy(), shared_.limits))
+      o.action = Action::kDrop;
+    if (o.action != Action::kRespond) {
+      stats_.dropped.inc();
+      return 0;
     }
-    int sent = 0;
-    while (sent < m) {
-      int r = sendmmsg(fd, b.out + sent, static_cast<unsigned>(m - sent), MSG_DONTWAIT);
-      if (r <= 0) break;  // socket buffer full: UDP may drop, the client retries
-      sent += r;
-    }
-    if (n < UdpBatch::kBatch) return;
-  }
+    countOutcome(stats_, Transport::kUdp, o);
+    return o.len;
+  });
+  for (size_t i = 0; i < truncated; ++i) stats_.dropped.inc();
 }
 
 void Worker::onUdpReadable(uv_poll_t* h, int status, int events) noexcept {
@@ -602,7 +551,7 @@ void Worker::onTcpConnection(uv_stream_t* server, int status) noexcept {
 
 Worker::Worker(int index, Shared& shared, WorkerSockets sockets)
     : index_(index), shared_(shared), sockets_(std::move(sockets)), scratch_(kStreamMax + 2) {
-  udp_ = std::make_unique<UdpBatch>(shared_.limits.udpMaxPayload);
+  udp_ = std::make_unique<net::UdpBatch>(shared_.limits.udpMaxPayload);
 }
 
 Worker::~Worker() {

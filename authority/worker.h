@@ -18,6 +18,7 @@
 #include "authority/zone.h"
 
 #include "common/tsig.h"
+#include "common/udp_batch.h"
 
 namespace cdns::authority {
 
@@ -130,8 +131,7 @@ class Worker {
   uint64_t generation_ = 0;
   std::shared_ptr<const ZoneSet> zones_;
   std::vector<uint8_t> scratch_;  // one 64 KiB response buffer for streams
-  struct UdpBatch;
-  std::unique_ptr<UdpBatch> udp_;
+  std::unique_ptr<net::UdpBatch> udp_;
   friend struct TcpConn;
 };
 

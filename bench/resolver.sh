@@ -440,7 +440,7 @@ perf_top() {  # DATA OUTFILE [SORT]
     | grep -v '^#' | grep -v '^ *$' \
     | sed -E 's/FnPolicy<cdns::resolver::policies::make([A-Za-z]+)\(.*\)::\{lambda.*\}>::apply/policy \L\1\E (FnPolicy::apply)/;
               s/nlohmann::json_abi_v3_11_2::basic_json<[^ ]*( [^ ]*)*>/json/g; s/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]+$//' \
-    | cut -c1-150 | awk '!seen[$0]++' | head -25 >"$2"
+    | cut -c1-150 | awk '!seen[$0]++' | head -40 >"$2"
 }
 
 profile_resolver() {  # N: perf record (call graphs) during an extra load run and an extra update run

@@ -19,6 +19,7 @@
 #include "common/http_server.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/udp_batch.h"
 #include "resolver/answer.h"
 #include "resolver/config.h"
 #include "resolver/forward.h"
@@ -81,7 +82,9 @@ struct State {
   resolver::AnswerConfig config;
   std::vector<uint8_t> out = std::vector<uint8_t>(65535);
   std::unique_ptr<resolver::Forwarder> forwarder;  // names outside the compute zones, when configured
-  uv_udp_t udp;
+  uv_poll_t udp;
+  int udpFd = -1;
+  std::unique_ptr<net::UdpBatch> batch = std::make_unique<net::UdpBatch>(4096);  // UDP answers stay within 1232 bytes
   uv_tcp_t tcp;
   char recvBuf[65536];
 };
@@ -292,13 +295,11 @@ void writeFramed(uv_stream_t* s, const uint8_t* msg, size_t len) {
 
 // Names outside the compute zones go to the forwarder (when configured), which replies through
 // these now (from its cache) or later.
-bool forwardUdp(uv_udp_t* h, const uint8_t* msg, size_t len, const sockaddr* from) {
+bool forwardUdp(const uint8_t* msg, size_t len, const sockaddr_storage& from, socklen_t fromLen) {
   if (!gState->forwarder) return false;
-  sockaddr_storage peer{};
-  std::memcpy(&peer, from, from->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
-  return gState->forwarder->handle(msg, len, true, current(), [h, peer](const uint8_t* p, size_t n) {
-    uv_buf_t ob = uv_buf_init(reinterpret_cast<char*>(const_cast<uint8_t*>(p)), static_cast<unsigned>(n));
-    uv_udp_try_send(h, &ob, 1, reinterpret_cast<const sockaddr*>(&peer));
+  sockaddr_storage peer = from;
+  return gState->forwarder->handle(msg, len, true, current(), [peer, fromLen](const uint8_t* p, size_t n) {
+    sendto(gState->udpFd, p, n, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&peer), fromLen);
   });
 }
 bool forwardTcp(Conn* c, const uint8_t* msg, size_t len) {
@@ -435,21 +436,20 @@ int main(int argc, char** argv) {
     std::cerr << "cdns-resolver: no port free for both UDP and TCP\n";
     return 1;
   }
-  uv_udp_init(loop, &st.udp);
-  uv_udp_open(&st.udp, udpFd);
+  st.udpFd = udpFd;
+  uv_poll_init(loop, &st.udp, udpFd);
   uv_tcp_init(loop, &st.tcp);
   uv_tcp_open(&st.tcp, tcpFd);
-  uv_udp_recv_start(
-      &st.udp, [](uv_handle_t*, size_t, uv_buf_t* b) { *b = uv_buf_init(gState->recvBuf, sizeof gState->recvBuf); },
-      [](uv_udp_t* h, ssize_t n, const uv_buf_t* b, const sockaddr* from, unsigned) {
-        if (n <= 0 || !from) return;
-        if (forwardUdp(h, reinterpret_cast<const uint8_t*>(b->base), static_cast<size_t>(n), from)) return;
-        size_t len = resolver::answer(reinterpret_cast<const uint8_t*>(b->base), static_cast<size_t>(n), gState->out.data(),
-                                      gState->out.size(), true, current(), gState->config, contextFor(from));
-        if (!len) return;
-        uv_buf_t ob = uv_buf_init(reinterpret_cast<char*>(gState->out.data()), static_cast<unsigned>(len));
-        uv_udp_try_send(h, &ob, 1, from);
-      });
+  // UDP in batches: a recvmmsg, the answers, one sendmmsg.
+  uv_poll_start(&st.udp, UV_READABLE, [](uv_poll_t*, int status, int events) {
+    if (status < 0 || !(events & UV_READABLE)) return;
+    gState->batch->serve(gState->udpFd, [](const uint8_t* msg, size_t len, const sockaddr_storage& from, socklen_t fromLen,
+                                           uint8_t* out, size_t cap) -> size_t {
+      if (forwardUdp(msg, len, from, fromLen)) return 0;  // the forwarder answers (now from its cache, or later)
+      return resolver::answer(msg, len, out, cap, true, current(), gState->config,
+                              contextFor(reinterpret_cast<const sockaddr*>(&from)));
+    });
+  });
   int listening = uv_listen(reinterpret_cast<uv_stream_t*>(&st.tcp), 128, [](uv_stream_t* server, int status) {
     if (status < 0) return;
     auto* c = new Conn();

@@ -6,10 +6,7 @@
 namespace cdns::resolver {
 
 bool Plans::better(const Plan& p, uint32_t a, uint32_t b) {
-  // Padding leaves carry the position cands.size(): never better than a real one.
-  size_t n = p.cands.size();
-  double va = a < n && p.fits[a] ? p.score[a] : -INFINITY;
-  double vb = b < n && p.fits[b] ? p.score[b] : -INFINITY;
+  double va = p.value[a], vb = p.value[b];
   return va > vb || (va == vb && a < b);  // ties: the earlier, as Best::pick does
 }
 
@@ -17,8 +14,12 @@ void Plans::buildTree(Plan& p) {
   size_t n = p.cands.size();
   p.leaves = 1;
   while (p.leaves < n) p.leaves <<= 1;
-  p.tree.assign(2 * p.leaves, static_cast<uint32_t>(n));
-  for (size_t i = 0; i < n; ++i) p.tree[p.leaves + i] = static_cast<uint32_t>(i);
+  p.tree.resize(2 * p.leaves);
+  p.value.resize(p.leaves);
+  for (size_t i = 0; i < p.leaves; ++i) {
+    p.tree[p.leaves + i] = static_cast<uint32_t>(i);
+    p.value[i] = i < n && p.fits[i] ? p.score[i] : -INFINITY;  // padding: never better than a real leaf
+  }
   for (size_t k = p.leaves - 1; k >= 1; --k) {
     uint32_t a = p.tree[2 * k], b = p.tree[2 * k + 1];
     p.tree[k] = better(p, b, a) ? b : a;
@@ -40,6 +41,7 @@ void Plans::refresh(Plan& p, size_t i, const Chain& chain, const Requirements& r
   p.fitting += static_cast<size_t>(fits) - static_cast<size_t>(p.fits[i]);
   p.fits[i] = fits;
   p.score[i] = s;
+  if (i < p.value.size()) p.value[i] = fits ? s : -INFINITY;
 }
 
 void Plans::build(Plan& p, const Index& index, const std::string& service, const Chain& chain, const Requirements& req,
@@ -69,7 +71,10 @@ void Plans::build(Plan& p, const Index& index, const std::string& service, const
 
 void Plans::catchUp(Plan& p, const Chain& chain, const Requirements& req, const Reservations* held) {
   if (!held || p.seq == held->seq()) return;
+  uint32_t last = UINT32_MAX;
   bool followed = !p.repeated && held->changesSince(p.seq, [&](uint32_t id) {
+    if (id == last) return;  // a center picked again: once is enough, from the table as it is now
+    last = id;
     if (id < p.pos.size() && p.pos[id] >= 0) {
       refresh(p, static_cast<size_t>(p.pos[id]), chain, req, *held);
       settle(p, static_cast<size_t>(p.pos[id]));

@@ -90,7 +90,8 @@ double rankByCost(const std::string& stage, double weight, std::vector<Candidate
   return span > 0 ? scale : weight;
 }
 
-/// Appends one stage's words to a reservations verdict.
+/// Appends one stage's words to a reservations verdict (build the words only when `why` is set:
+/// this runs for every answer).
 inline void say(std::string* why, const std::string& words) {
   if (!why) return;
   if (!why->empty()) *why += "; ";

@@ -45,7 +45,7 @@ Result<std::unique_ptr<Policy>> makeFits(const nlohmann::json& j) {
       // the centers' next updates say what was really taken).
       [fits, why](const Requirements& q, const Candidate& x, const Held& h, const Policy::Note&, double&, std::string* w) {
         if (fits(q, *x.hot, h)) return true;
-        say(w, "fits: " + why(q, *x.hot, h));
+        if (w) say(w, "fits: " + why(q, *x.hot, h));
         return false;
       });
 }

@@ -31,7 +31,7 @@ Result<std::unique_ptr<Policy>> makeLoad(const nlohmann::json& j) {
         if (!h.cpus) return true;
         double minus = note.scale * static_cast<double>(h.cpus) / static_cast<double>(std::max<uint64_t>(x.hot->cpuTotal, 1));
         score -= minus;
-        say(why, "load: " + std::to_string(h.cpus) + " CPUs handed out -> -" + fmt(minus));
+        if (why) say(why, "load: " + std::to_string(h.cpus) + " CPUs handed out -> -" + fmt(minus));
         return true;
       });
 }
