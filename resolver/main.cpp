@@ -217,6 +217,13 @@ std::string renderMetrics() {
     line("cdns_resolver_replica_transfers_total", z + ",kind=\"axfr\"", static_cast<double>(st.axfrs));
     line("cdns_resolver_replica_failures_total", z, static_cast<double>(st.failures));
   }
+  help("cdns_resolver_plans_total", "counter",
+       "Decisions by how the chain ran: built (in full, kept as a plan) or reused (from a plan).");
+  for (const auto& cz : gState->zones) {
+    std::string z = "zone=\"" + cz.zone->originText() + "\"";
+    line("cdns_resolver_plans_total", z + ",how=\"built\"", static_cast<double>(cz.plans->stats().built));
+    line("cdns_resolver_plans_total", z + ",how=\"reused\"", static_cast<double>(cz.plans->stats().reused));
+  }
   help("cdns_resolver_held_cpus", "gauge", "CPUs handed out per center since its last update (reservations).");
   help("cdns_resolver_probe_rtt_ms", "gauge", "Smoothed round trip of the resolver's own probes per center.");
   for (const auto& cz : gState->zones)

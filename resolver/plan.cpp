@@ -1,5 +1,6 @@
 #include "resolver/plan.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -95,7 +96,10 @@ Result<Candidate> Plans::decide(const Index& index, const std::string& service, 
     return chain.decide(req, cands, nullptr);
   }
   // A plan holds for one index version, one second, one set of probe results.
-  if (&index != index_ || req.now != now_ || probeEpoch != probeEpoch_ || plans_.size() >= max_) {
+  // A plan takes about 64 bytes per candidate: at most kBudget bytes of them per zone, so that
+  // requests of ever new kinds cannot make the resolver grow without bound.
+  size_t limit = std::min(max_, std::max<size_t>(8, kBudget / (64 * std::max<size_t>(index.byId().size(), 1))));
+  if (&index != index_ || req.now != now_ || probeEpoch != probeEpoch_ || plans_.size() >= limit) {
     plans_.clear();
     index_ = &index;
     now_ = req.now;

@@ -20,7 +20,9 @@ namespace cdns::resolver {
 
 class Plans {
  public:
+  /// At most `maxPlans` plans, and at most about kBudget bytes of them.
   explicit Plans(size_t maxPlans = 1024) : max_(maxPlans) {}
+  static constexpr size_t kBudget = 16u << 20;
   /// The decision `chain.decide(req, index.candidates(service), nullptr)` would make: the same
   /// winner with the same score, or the same error. `held`, when set, is the table `req.held`
   /// shows (the zone's reservations). Chains that are not cacheable() run in full.

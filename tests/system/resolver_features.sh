@@ -75,6 +75,9 @@ grep -q '^cdns_resolver_service_queries_total{outcome="answer"} [1-9]' <<<"$m" |
 grep -q '^cdns_resolver_chosen_total{zone="gba.example.",center="sz1"} [1-9]' <<<"$m" || fail "chosen counter: $m"
 grep -q '^cdns_resolver_replica_serial{zone="gba.example."} 1$' <<<"$m" || fail "replica serial: $m"
 grep -q '^cdns_resolver_held_cpus{zone="gba.example.",center="sz1"} [1-9]' <<<"$m" || fail "reservations: $m"
+# Decisions came from plans: some built (a chain run in full), and repeated kinds reused them.
+grep -q '^cdns_resolver_plans_total{zone="gba.example.",how="built"} [1-9]' <<<"$m" || fail "plans built: $m"
+grep -q '^cdns_resolver_plans_total{zone="gba.example.",how="reused"} [0-9]' <<<"$m" || fail "plans reused: $m"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MP/nope")" = 404 ] || fail "metrics 404"
 
 # SIGHUP: the default chain becomes price; gz1 is the cheapest.
