@@ -94,7 +94,7 @@ void BM_DecisionServed(benchmark::State& state) {
   Plans plans;
   uint64_t count = 0, epoch = kNow;
   for (auto _ : state) {
-    auto d = plans.decide(*index, "infer", *c, req, &held, 0);
+    auto d = plans.decide(index, "infer", *c, req, &held, 0);
     if (!d) {
       state.SkipWithError(d.error().message.c_str());
       break;

@@ -518,6 +518,9 @@ for n in $CENTERS; do
   for k in answer nodata nxdomain formerr; do
     R[n$n.outcome.$k]=$(metric "$RES_METRICS" cdns_resolver_service_queries_total "outcome=\"$k\"")
   done
+  for k in built reused; do
+    R[n$n.plans.$k]=$(metric "$RES_METRICS" cdns_resolver_plans_total "how=\"$k\"")
+  done
   if [ "$HAVE_CURL" = 1 ] && [ -n "$RES_METRICS" ]; then
     R[n$n.chosen]=$(curl -s --max-time 2 "http://127.0.0.1:$RES_METRICS/metrics" | awk '/^cdns_resolver_chosen_total/ && $2 > 0 {c++} END {print c + 0}')
   fi
@@ -603,12 +606,12 @@ DETAILS=$OUT/details.md
   echo
   echo "Unbound's cache primed with one pass over the $PLAIN_NAMES names: $(g ub.prime.rcodes); $(g ub.prime.upstream) queries to the authority."
   echo
-  echo "| centers | resolver start to first answer (ms) | answer checks | service outcomes answer / nodata / nxdomain / formerr | centers chosen at least once | resolver RSS after runs (MiB) |"
-  echo "|---|---|---|---|---|---|"
+  echo "| centers | resolver start to first answer (ms) | answer checks | service outcomes answer / nodata / nxdomain / formerr | decisions: chains run in full / from plans | centers chosen at least once | resolver RSS after runs (MiB) |"
+  echo "|---|---|---|---|---|---|---|"
   for n in $CENTERS; do
-    printf '| %s | %s | %s | %s / %s / %s / %s | %s | %s |\n' "$n" "$(g "n$n.start_ms")" "$(g "n$n.check")" \
+    printf '| %s | %s | %s | %s / %s / %s / %s | %s / %s | %s | %s |\n' "$n" "$(g "n$n.start_ms")" "$(g "n$n.check")" \
       "$(g "n$n.outcome.answer")" "$(g "n$n.outcome.nodata")" "$(g "n$n.outcome.nxdomain")" "$(g "n$n.outcome.formerr")" \
-      "$(g "n$n.chosen")" "$(fmt_mib "$(g "n$n.rss")")"
+      "$(g "n$n.plans.built")" "$(g "n$n.plans.reused")" "$(g "n$n.chosen")" "$(fmt_mib "$(g "n$n.rss")")"
   done
   echo
   echo "| centers | updates | seen | missing | failed | answer ms median / p90 / p99 / max / mean | update acknowledged in, ms median / p99 | IXFRs |"

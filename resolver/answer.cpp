@@ -374,7 +374,7 @@ size_t answer(const uint8_t* msg, size_t len, uint8_t* out, size_t cap, bool udp
   thread_local std::vector<Candidate> cands;
   size_t candidateCount = 0;
   auto pick = [&]() -> Result<Candidate> {
-    if (cz->plans && !opt.explain) return cz->plans->decide(*cz->index, service, *chain->second, *req, held, cz->probeEpoch);
+    if (cz->plans && !opt.explain) return cz->plans->decide(cz->index, service, *chain->second, *req, held, cz->probeEpoch);
     cz->index->candidates(service, cands);  // an explanation: every stage's words, so the whole chain
     candidateCount = cands.size();
     return chain->second->decide(*req, cands, opt.explain ? &why : nullptr);

@@ -88,8 +88,9 @@ void Plans::catchUp(Plan& p, const Chain& chain, const Requirements& req, const 
   p.seq = held->seq();
 }
 
-Result<Candidate> Plans::decide(const Index& index, const std::string& service, const Chain& chain, const Requirements& req,
-                                const Reservations* held, uint64_t probeEpoch) {
+Result<Candidate> Plans::decide(const std::shared_ptr<const Index>& indexPtr, const std::string& service, const Chain& chain,
+                                const Requirements& req, const Reservations* held, uint64_t probeEpoch) {
+  const Index& index = *indexPtr;
   if (!chain.cacheable()) {
     thread_local std::vector<Candidate> cands;
     index.candidates(service, cands);
@@ -99,9 +100,10 @@ Result<Candidate> Plans::decide(const Index& index, const std::string& service, 
   // A plan takes about 64 bytes per candidate: at most kBudget bytes of them per zone, so that
   // requests of ever new kinds cannot make the resolver grow without bound.
   size_t limit = std::min(max_, std::max<size_t>(8, kBudget / (64 * std::max<size_t>(index.byId().size(), 1))));
-  if (&index != index_ || req.now != now_ || probeEpoch != probeEpoch_ || plans_.size() >= limit) {
+  if (indexPtr != index_ || held != held_ || req.now != now_ || probeEpoch != probeEpoch_ || plans_.size() >= limit) {
     plans_.clear();
-    index_ = &index;
+    index_ = indexPtr;
+    held_ = held;
     now_ = req.now;
     probeEpoch_ = probeEpoch;
   }

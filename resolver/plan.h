@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -23,11 +24,11 @@ class Plans {
   /// At most `maxPlans` plans, and at most about kBudget bytes of them.
   explicit Plans(size_t maxPlans = 1024) : max_(maxPlans) {}
   static constexpr size_t kBudget = 16u << 20;
-  /// The decision `chain.decide(req, index.candidates(service), nullptr)` would make: the same
+  /// The decision `chain.decide(req, index->candidates(service), nullptr)` would make: the same
   /// winner with the same score, or the same error. `held`, when set, is the table `req.held`
   /// shows (the zone's reservations). Chains that are not cacheable() run in full.
-  Result<Candidate> decide(const Index& index, const std::string& service, const Chain& chain, const Requirements& req,
-                           const Reservations* held, uint64_t probeEpoch);
+  Result<Candidate> decide(const std::shared_ptr<const Index>& index, const std::string& service, const Chain& chain,
+                           const Requirements& req, const Reservations* held, uint64_t probeEpoch);
   /// Forgets every plan (a new configuration).
   void clear() { plans_.clear(); }
 
@@ -60,7 +61,8 @@ class Plans {
 
   size_t max_;
   std::unordered_map<std::string, Plan> plans_;
-  const Index* index_ = nullptr;
+  std::shared_ptr<const Index> index_;  // kept alive: the plans point into it
+  const Reservations* held_ = nullptr;  // the log the plans follow
   uint64_t now_ = 0, probeEpoch_ = 0;
   std::string key_;  // reused for lookups
   Stats stats_;

@@ -40,13 +40,3 @@ TEST(Fits, ExplainsAndCountsWhatWasHandedOut) {
   EXPECT_EQ(verdict(why4, "holds", "sz1"), "kept on its published figures (all handed out): fits: gpu 6 free (10 handed out) < 10");
   EXPECT_EQ(verdict(why4, "fits", "gz1"), "dropped: gpu 8 free < 10");
 }
-
-TEST(Load, HoldsCountOnThePublishedScale) {
-  // One stage's holds verdict: what the CPUs handed out took off the score.
-  std::vector<Held> held(index()->byId().size());
-  held[index()->centers().at("sz1")->id].cpus = 512;
-  Explanation why;
-  decide(R"({"policies": [{"name": "fits"}, {"name": "load"}]})", {}, &why, [&](Requirements& r) { r.held = held; });
-  EXPECT_EQ(verdict(why, "holds", "sz1").rfind("load: 512 CPUs handed out -> -", 0), 0u) << verdict(why, "holds", "sz1");
-  EXPECT_EQ(verdict(why, "holds", "gz1"), "");
-}

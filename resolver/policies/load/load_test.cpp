@@ -21,3 +21,14 @@ TEST(Load, WhatWasHandedOutCounts) {
   held[index()->centers().at("sz1")->id].cpus = 1000;
   EXPECT_EQ(decide(R"({"policies": [{"name": "load"}]})", {}, nullptr, [&](Requirements& r) { r.held = held; }), "gz1");
 }
+
+TEST(Load, HoldsCountOnThePublishedScale) {
+  // One stage's holds verdict: what the CPUs handed out took off the score.
+  std::vector<Held> held(index()->byId().size());
+  held[index()->centers().at("sz1")->id].cpus = 512;
+  Explanation why;
+  decide(R"({"policies": [{"name": "fits"}, {"name": "load"}]})", {}, &why, [&](Requirements& r) { r.held = held; });
+  // sz1: 512 of 4,096 CPUs held (0.125) on loads+queues that span 0.31 to 1.02: 0.125 / 0.71.
+  EXPECT_EQ(verdict(why, "holds", "sz1"), "load: 512 CPUs handed out -> -0.176");
+  EXPECT_EQ(verdict(why, "holds", "gz1"), "");
+}

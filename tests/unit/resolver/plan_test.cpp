@@ -95,7 +95,7 @@ HoldCounts compare(const char* chainJson, size_t centers, size_t steps, unsigned
       counts.dropped += v.stage == "holds" && v.verdict.rfind("dropped:", 0) == 0;
       counts.allFull += v.stage == "holds" && v.verdict.rfind("kept on its published", 0) == 0;
     }
-    auto planned = plans.decide(*index, "infer", **chain, *req, &held, probeEpoch);
+    auto planned = plans.decide(index, "infer", **chain, *req, &held, probeEpoch);
     EXPECT_EQ(show(planned), show(reference)) << "step " << step;
     if (show(planned) != show(reference)) return counts;
     if (reference) {
@@ -141,11 +141,11 @@ TEST(Plans, FollowAReservationLogThatOverflows) {
   auto req = Requirements::parse({{"cpu", "2"}});
   req->now = resolver::testing::kNow;
   req->held = held.table();
-  ASSERT_TRUE(plans.decide(*index, "infer", **chain, *req, &held, 0).ok());
+  ASSERT_TRUE(plans.decide(index, "infer", **chain, *req, &held, 0).ok());
   auto other = Requirements::parse({});
   for (int i = 0; i < 2000; ++i) held.hold(*index->byId()[static_cast<size_t>(i) % 50], *other, resolver::testing::kNow, 1);
   std::vector<Candidate> cands = index->candidates("infer");
-  EXPECT_EQ(show(plans.decide(*index, "infer", **chain, *req, &held, 0)), show((*chain)->decide(*req, cands, nullptr)));
+  EXPECT_EQ(show(plans.decide(index, "infer", **chain, *req, &held, 0)), show((*chain)->decide(*req, cands, nullptr)));
   EXPECT_EQ(plans.stats().built, 1u);
 }
 
@@ -156,7 +156,7 @@ TEST(Plans, UnknownServiceAndPlugInChainsRunInFull) {
   Plans plans;
   Requirements req;
   req.now = resolver::testing::kNow;
-  EXPECT_EQ(show(plans.decide(*index, "nope", **chain, req, nullptr, 0)), "error: no center offers this service");
+  EXPECT_EQ(show(plans.decide(index, "nope", **chain, req, nullptr, 0)), "error: no center offers this service");
 }
 
 TEST(Requirements, ALaterItemReplacesAnEarlierOneWhole) {
