@@ -79,6 +79,7 @@ struct State {
   size_t tcpMax = 512, tcpConnections = 0;
   std::vector<std::unique_ptr<resolver::Replica>> replicas;
   std::vector<resolver::ComputeZone> zones;
+  std::vector<uint64_t> versions;  // each replica's version() when zones[i] was last brought up to date
   resolver::AnswerConfig config;
   std::vector<uint8_t> out = std::vector<uint8_t>(65535);
   std::unique_ptr<resolver::Forwarder> forwarder;  // names outside the compute zones, when configured
@@ -135,7 +136,11 @@ void setProbeTargets() {
 // handed out stays held for centers whose data did not change).
 const std::vector<resolver::ComputeZone>& current() {
   bool changed = false;
+  gState->versions.resize(gState->replicas.size(), UINT64_MAX);
   for (size_t i = 0; i < gState->replicas.size(); ++i) {
+    uint64_t v = gState->replicas[i]->version();
+    if (v == gState->versions[i]) continue;  // nothing new: no lock taken, nothing copied
+    gState->versions[i] = v;
     auto [z, index] = gState->replicas[i]->current();
     auto& cz = gState->zones[i];
     if (z == cz.zone) continue;

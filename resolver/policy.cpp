@@ -307,6 +307,7 @@ Result<std::unique_ptr<Chain>> Chain::fromJson(const nlohmann::json& j, const Po
     auto policy = r.create(p["name"].get<std::string>(), p);
     if (!policy) return makeError(path + ": " + policy.error().message);
     chain->cacheable_ = chain->cacheable_ && (*policy)->pure();
+    if ((*policy)->countsHolds()) chain->holdStages_.push_back(i);
     chain->policies_.push_back(std::move(*policy));
   }
   static std::atomic<uint64_t> serials{0};
@@ -347,7 +348,10 @@ Chain::Evaluation Chain::evaluate(const Requirements& req, std::vector<Candidate
 bool Chain::adjust(const Requirements& req, const Evaluation& e, const Candidate& x, const Held& h, double& score,
                    std::string* why) const {
   bool fits = true;
-  for (size_t i = 0; i < e.stages; ++i) fits = policies_[i]->onHolds(req, x, h, e.notes[i], score, why) && fits;
+  for (size_t i : holdStages_) {
+    if (i >= e.stages) break;  // the chain ended before this stage
+    fits = policies_[i]->onHolds(req, x, h, e.notes[i], score, why) && fits;
+  }
   return fits;
 }
 

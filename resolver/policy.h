@@ -79,6 +79,8 @@ class Policy {
     (void)req, (void)x, (void)h, (void)note, (void)score, (void)why;
     return true;
   }
+  /// True when onHolds() may do anything (false: it is the default, which keeps every center).
+  virtual bool countsHolds() const { return false; }
   /// True when apply() depends on nothing but the published figures and the request (not on
   /// `req.held`, the nonce or the client key): its verdicts can be kept for a second and reused.
   virtual bool pure() const { return true; }
@@ -163,6 +165,7 @@ class Chain {
   std::vector<std::unique_ptr<Policy>> policies_;
   std::unique_ptr<Selector> selector_;
   bool cacheable_ = true;
+  std::vector<size_t> holdStages_;  // the stages whose policy countsHolds()
   uint64_t serial_ = 0;
 };
 

@@ -210,6 +210,7 @@ Status Replica::apply(std::vector<std::vector<uint8_t>>& messages, bool incremen
   std::lock_guard<std::mutex> g(mu_);
   zone_ = next;
   index_ = std::move(index);
+  version_.fetch_add(1, std::memory_order_release);
   status_.serial = next->serial();
   ++status_.transfers;
   return {};

@@ -53,6 +53,8 @@ class Replica {
   std::shared_ptr<const authority::Zone> zone() const;
   /// The current version with its index, built when the version arrived. Any thread.
   std::pair<std::shared_ptr<const authority::Zone>, std::shared_ptr<const Index>> current() const;
+  /// Counts the versions: a reader that saw this number before has the current one (no lock).
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
   ReplicaStatus status() const;
   /// Asks for a check now (as a NOTIFY would). Any thread.
   void poke();
@@ -76,6 +78,7 @@ class Replica {
   mutable std::mutex mu_;
   std::shared_ptr<const authority::Zone> zone_;
   std::shared_ptr<const Index> index_;
+  std::atomic<uint64_t> version_{0};  // raised after zone_ and index_ change
   ReplicaStatus status_;
   std::condition_variable cv_;
   bool poked_ = false, stop_ = false;

@@ -113,6 +113,7 @@ class FnPolicy final : public Policy {
     else
       return fn_(r, c, w);
   }
+  bool countsHolds() const override { return !std::is_same_v<Holds, NoHolds>; }
   bool onHolds(const Requirements& r, const Candidate& x, const Held& h, const Note& n, double& score,
                std::string* why) const override {
     if constexpr (std::is_same_v<Holds, NoHolds>)
