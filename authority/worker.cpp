@@ -133,12 +133,10 @@ std::shared_ptr<const ZoneSet> Worker::zonesShared() {
 }
 
 void Worker::serveUdp(int fd) {
-  const ZoneSet* zs = nullptr;
   size_t truncated = udp_->serve(fd, [&](const uint8_t* msg, size_t len, const sockaddr_storage& from, socklen_t plen,
                                           uint8_t* out, size_t cap) -> size_t {
-    if (!zs) zs = &zones();
-    ParsedQuery q;
-    Outcome o = processQuery(msg, len, out, cap, Transport::kUdp, *zs, shared_.limits, q);
+    ParsedQuery q;  // zones(): the newest version for every datagram (one atomic load when unchanged)
+    Outcome o = processQuery(msg, len, out, cap, Transport::kUdp, zones(), shared_.limits, q);
     bool tsigDone = false;
     if (o.action == Action::kUpdate) {
       tsigDone = true;  // submitUpdate verified (and signed any immediate answer)

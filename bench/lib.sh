@@ -64,16 +64,16 @@ build_release() {  # TARGET...: configure BUILD_DIR once (Release, no tests) and
     || die "build failed (see $OUT/logs/build.log)"
 }
 
-build_updload() {  # the load generator bench/updload.cpp, when missing or older than its sources
+build_updload() {  # the load generator bench/updload*.cpp, when missing or older than its sources
   local libs=("$BUILD_DIR/common/libcdns_tsig.a" "$BUILD_DIR/common/libcdns_common.a") stale=0 f ldns_libs
   [ -x "$LOADGEN" ] || stale=1
-  for f in bench/updload.cpp common/tsig.h common/dns.h common/wire.h "${libs[@]}"; do [ "$f" -nt "$LOADGEN" ] && stale=1; done
+  for f in bench/updload.cpp bench/updload_answer.cpp bench/updload.h common/tsig.h common/dns.h common/wire.h "${libs[@]}"; do [ "$f" -nt "$LOADGEN" ] && stale=1; done
   [ "$stale" = 1 ] || return 0
-  log "building the load generator (bench/updload.cpp)"
+  log "building the load generator (bench/updload*.cpp)"
   mkdir -p "$(dirname "$LOADGEN")"
   ldns_libs=$(pkg-config --libs ldns 2>/dev/null || echo -lldns)
   # shellcheck disable=SC2086
-  g++ -std=c++20 -O2 -Wall -Wextra -I. bench/updload.cpp "${libs[@]}" $ldns_libs -lcrypto -pthread -o "$LOADGEN" \
+  g++ -std=c++20 -O2 -Wall -Wextra -I. bench/updload.cpp bench/updload_answer.cpp "${libs[@]}" $ldns_libs -lcrypto -pthread -o "$LOADGEN" \
     >>"$OUT/logs/build.log" 2>&1 || die "building the load generator failed (see $OUT/logs/build.log)"
 }
 

@@ -40,10 +40,9 @@
 #include "common/dns.h"
 #include "common/tsig.h"
 
-using namespace cdns;
-using Clock = std::chrono::steady_clock;
+#include "bench/updload.h"
 
-namespace {
+namespace cdns::updload {
 
 [[noreturn]] void die(const std::string& msg) {
   std::fprintf(stderr, "updload: %s\n", msg.c_str());
@@ -71,17 +70,6 @@ ts) and to "ts=<now>" + the --off rdata; after each acknowledgement it queries t
 QUERY (type A) until the CNAME in its answer is TARGET (after --on) or another name (after --off).
 Results go to stdout as "key=value" lines.
 )";
-
-struct Args {
-  std::string mode, server, secondary, zone, key, ownerFmt = "c%d.centers", owner = "prop.centers";
-  std::string latFile, stateFile, dir, resolver, query, target, onHex, offHex;
-  int clients = 1, count = 100, retries = 3, timeoutMs = 2000, pollUs = 1000, waitMs = 5000, gapMs = 10;
-  int bytes = 200;
-  double seconds = 60;
-  bool tcp = false;
-  uint16_t type = 65281;
-  uint32_t base = 1;
-};
 
 sockaddr_in parseAddr(const std::string& s) {
   auto c = s.rfind(':');
@@ -205,108 +193,6 @@ bool answerRdata(const std::vector<uint8_t>& m, uint16_t type, int* rcode, std::
 }
 
 // A blocking connection to one server, UDP (connected socket) or TCP (length-prefixed).
-class Conn {
- public:
-  Conn(sockaddr_in addr, bool tcp) : addr_(addr), tcp_(tcp) {}
-  ~Conn() { close(); }
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  // Sends `msg` and waits for the response with the same ID. false on timeout or I/O error.
-  bool exchange(const std::vector<uint8_t>& msg, std::vector<uint8_t>& resp, int timeoutMs) {
-    if (fd_ < 0 && !open()) return false;
-    auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
-    uint16_t id = dns::get16(msg.data());
-    if (tcp_) {
-      std::vector<uint8_t> out;
-      add16(out, static_cast<uint16_t>(msg.size()));
-      out.insert(out.end(), msg.begin(), msg.end());
-      if (!writeAll(out.data(), out.size())) return fail();
-      while (true) {
-        uint8_t len[2];
-        if (!readAll(len, 2, deadline)) return fail();
-        resp.resize(dns::get16(len));
-        if (!readAll(resp.data(), resp.size(), deadline)) return fail();
-        if (resp.size() >= 12 && dns::get16(resp.data()) == id) return true;
-      }
-    }
-    if (::send(fd_, msg.data(), msg.size(), 0) != static_cast<ssize_t>(msg.size())) return fail();
-    while (true) {
-      int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
-      if (left <= 0) return false;
-      pollfd p{fd_, POLLIN, 0};
-      int r = ::poll(&p, 1, left);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return false;
-      resp.resize(65535);
-      ssize_t n = ::recv(fd_, resp.data(), resp.size(), 0);
-      if (n < 0) {
-        if (errno == EINTR || errno == EAGAIN) continue;
-        return fail();  // e.g. ECONNREFUSED from an earlier datagram
-      }
-      resp.resize(static_cast<size_t>(n));
-      if (resp.size() >= 12 && dns::get16(resp.data()) == id) return true;  // else: a late answer to a retry
-    }
-  }
-
- private:
-  bool open() {
-    fd_ = ::socket(AF_INET, (tcp_ ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return false;
-    if (tcp_) {
-      int one = 1;
-      setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
-    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr_), sizeof addr_) != 0) {
-      close();
-      return false;
-    }
-    return true;
-  }
-  bool fail() {
-    close();
-    return false;
-  }
-  bool writeAll(const uint8_t* p, size_t n) {
-    while (n) {
-      ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return false;
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-    return true;
-  }
-  bool readAll(uint8_t* p, size_t n, Clock::time_point deadline) {
-    while (n) {
-      int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
-      if (left <= 0) return false;
-      pollfd pf{fd_, POLLIN, 0};
-      int r = ::poll(&pf, 1, left);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return false;
-      ssize_t got = ::recv(fd_, p, n, 0);
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) return false;
-      p += got;
-      n -= static_cast<size_t>(got);
-    }
-    return true;
-  }
-  sockaddr_in addr_;
-  bool tcp_;
-  int fd_ = -1;
-};
-
-// The outcome of one signed update.
-struct Outcome {
-  int rcode = -1;     // -1: no answer
-  bool tsigOk = false;
-  int attempts = 0;
-  double us = 0;      // first send to accepted answer
-};
-
 Outcome sendUpdate(Conn& conn, const tsig::Key& key, const std::vector<uint8_t>& unsignedMsg, int timeoutMs,
                    int retries) {
   Outcome o;
@@ -331,11 +217,6 @@ Outcome sendUpdate(Conn& conn, const tsig::Key& key, const std::vector<uint8_t>&
   return o;
 }
 
-struct Stats {
-  double mean = 0, p50 = 0, p90 = 0, p99 = 0, max = 0;
-  size_t n = 0;
-};
-
 Stats stats(std::vector<double> v) {
   Stats s;
   s.n = v.size();
@@ -358,6 +239,23 @@ Stats stats(std::vector<double> v) {
 void printStats(const char* prefix, const Stats& s, double scale) {
   std::printf("%s_n=%zu\n%s_mean=%.3f\n%s_p50=%.3f\n%s_p90=%.3f\n%s_p99=%.3f\n%s_max=%.3f\n", prefix, s.n, prefix,
               s.mean / scale, prefix, s.p50 / scale, prefix, s.p90 / scale, prefix, s.p99 / scale, prefix, s.max / scale);
+}
+
+std::ofstream latencyFile(const Args& a, const char* header) {
+  std::ofstream f;
+  if (!a.latFile.empty()) {
+    f.open(a.latFile);
+    f << header;
+  }
+  return f;
+}
+
+void printFollowed(const Args& a, const char* what, const std::vector<double>& seen, const std::vector<double>& ack, size_t failed,
+                   size_t missing, size_t polls) {
+  std::printf("updates=%d\nacked=%zu\nfailed=%zu\nseen=%zu\nmissing=%zu\npolls=%zu\npoll_interval_us=%d\n", a.count,
+              ack.size(), failed, seen.size(), missing, polls, a.pollUs);
+  printStats(what, stats(seen), 1000.0);
+  printStats("ack_ms", stats(ack), 1000.0);
 }
 
 double cpuSeconds() {
@@ -543,11 +441,7 @@ int runPropagate(const Args& a) {
   Conn up(prim, a.tcp), poll(sec, false);
   std::vector<double> prop, ack;
   size_t missing = 0, failed = 0, polls = 0;
-  std::ofstream f;
-  if (!a.latFile.empty()) {
-    f.open(a.latFile);
-    f << "# seq value ack_us propagation_us polls ack_ms_into_second\n";
-  }
+  std::ofstream f = latencyFile(a, "# seq value ack_us propagation_us polls ack_ms_into_second\n");
   uint16_t id = 1, qid = 30001;
   auto interval = std::chrono::microseconds(a.pollUs);
   for (int i = 0; i < a.count; ++i) {
@@ -593,143 +487,7 @@ int runPropagate(const Args& a) {
     if (f.is_open()) f << i << ' ' << value << ' ' << static_cast<long long>(o.us) << ' ' << (seen ? std::to_string(static_cast<long long>(us)) : "missing") << ' ' << n << ' ' << intoSecond << '\n';
     std::this_thread::sleep_for(std::chrono::milliseconds(a.gapMs));
   }
-  std::printf("updates=%d\nacked=%zu\nfailed=%zu\nseen=%zu\nmissing=%zu\npolls=%zu\npoll_interval_us=%d\n", a.count,
-              ack.size(), failed, prop.size(), missing, polls, a.pollUs);
-  printStats("prop_ms", stats(prop), 1000.0);
-  printStats("ack_ms", stats(ack), 1000.0);
-  return 0;
-}
-
-// ------------------------------------------------------------------ answer
-// The target of the first CNAME in the answer section (lower-cased wire form), "" when none;
-// false when the message does not parse.
-bool cnameTarget(const std::vector<uint8_t>& m, int* rcode, std::string& target) {
-  target.clear();
-  if (m.size() < dns::kHeaderSize) return false;
-  *rcode = m[3] & 0xF;
-  WireReader r(m.data(), m.size());
-  r.skip(4);
-  uint16_t qd = r.u16(), an = r.u16();
-  r.skip(4);
-  std::string name;
-  for (uint16_t i = 0; i < qd; ++i) {
-    if (!dns::readName(r, name)) return false;
-    r.skip(4);
-  }
-  for (uint16_t i = 0; i < an; ++i) {
-    if (!dns::readName(r, name)) return false;
-    uint16_t type = r.u16();
-    r.skip(6);
-    uint16_t len = r.u16();
-    if (r.failed()) return false;
-    size_t end = r.offset() + len;
-    if (type == dns::kCNAME) {
-      if (!dns::readName(r, target)) return false;
-      target = dns::lowerName(target);
-      return true;
-    }
-    if (!r.seek(end)) return false;
-  }
-  return !r.failed();
-}
-
-std::vector<uint8_t> fromHex(const std::string& hex, const char* what) {
-  std::vector<uint8_t> out;
-  std::string h;
-  for (char ch : hex)
-    if (!std::isspace(static_cast<unsigned char>(ch))) h += ch;
-  if (h.size() % 2) die(std::string(what) + ": odd number of hex digits");
-  for (size_t i = 0; i < h.size(); i += 2) {
-    char* end = nullptr;
-    std::string byte = h.substr(i, 2);
-    long v = std::strtol(byte.c_str(), &end, 16);
-    if (*end) die(std::string(what) + ": not hex: " + byte);
-    out.push_back(static_cast<uint8_t>(v));
-  }
-  return out;
-}
-
-// Sequential updates of one center that make it the best and then the worst for the query, in
-// turn; after each acknowledgement the resolver is polled until its answer follows.
-int runAnswer(const Args& a) {
-  auto key = loadKey(a);
-  sockaddr_in prim = parseAddr(a.server), res = parseAddr(a.resolver);
-  std::string zone = nameWire(a.zone), z = a.zone;
-  if (!z.empty() && z.back() != '.') z += '.';
-  auto full = [&](std::string n) { return n.back() == '.' ? n : n + "." + z; };
-  std::string owner = nameWire(full(a.owner)), query = nameWire(full(a.query)), target = nameWire(full(a.target));
-  std::vector<uint8_t> on = fromHex(a.onHex, "--on"), off = fromHex(a.offHex, "--off");
-  Conn up(prim, a.tcp), poll(res, false);
-  uint16_t id = 1, qid = 40001;
-  auto interval = std::chrono::microseconds(a.pollUs);
-  // One update, then polls until the answer is (or, `want` false, is no longer) the target.
-  // Returns the time from the acknowledgement to the first answer that shows it, -1 when it did
-  // not within --wait-ms, -2 when the update failed.
-  auto step = [&](bool want, double* ackUs, int* polls, long long* intoSecond) -> double {
-    std::vector<uint8_t> rd;
-    add16(rd, 0);  // key 0: ts, 8 bytes, Unix seconds
-    add16(rd, 8);
-    uint64_t now = static_cast<uint64_t>(time(nullptr));
-    add32(rd, static_cast<uint32_t>(now >> 32));
-    add32(rd, static_cast<uint32_t>(now));
-    const auto& rest = want ? on : off;
-    rd.insert(rd.end(), rest.begin(), rest.end());
-    Outcome o = sendUpdate(up, key, buildUpdate(id++, zone, owner, a.type, rd), a.timeoutMs, a.retries);
-    auto tAck = Clock::now();
-    *intoSecond = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count() % 1000;
-    *ackUs = o.us;
-    *polls = 0;
-    if (o.rcode != 0 || !o.tsigOk) return -2;
-    auto limit = tAck + std::chrono::milliseconds(a.waitMs);
-    auto next = tAck;
-    std::string got;
-    while (Clock::now() < limit) {
-      auto tPoll = Clock::now();
-      ++*polls;
-      std::vector<uint8_t> resp;
-      int rcode = -1;
-      if (poll.exchange(buildQuery(qid++, query, dns::kA), resp, 200) && cnameTarget(resp, &rcode, got) && rcode == 0 &&
-          !got.empty() && (got == target) == want)
-        return std::chrono::duration<double, std::micro>(Clock::now() - tAck).count();
-      next = std::max(next + interval, tPoll);
-      std::this_thread::sleep_until(next);
-    }
-    return -1;
-  };
-  double ackUs;
-  int n;
-  long long into;
-  // Start from the "off" state, so that the first measured update changes the answer.
-  if (step(false, &ackUs, &n, &into) < 0) die("the resolver's answer did not leave " + a.target + " after the first update");
-  std::this_thread::sleep_for(std::chrono::milliseconds(a.gapMs));
-  std::vector<double> lag, ack;
-  size_t missing = 0, failed = 0, polls = 0;
-  std::ofstream f;
-  if (!a.latFile.empty()) {
-    f.open(a.latFile);
-    f << "# seq state ack_us answer_us polls ack_ms_into_second\n";
-  }
-  for (int i = 0; i < a.count; ++i) {
-    bool want = i % 2 == 0;
-    double us = step(want, &ackUs, &n, &into);
-    polls += static_cast<size_t>(n);
-    if (us == -2) ++failed;
-    else {
-      ack.push_back(ackUs);
-      if (us < 0) ++missing;
-      else lag.push_back(us);
-    }
-    if (f.is_open())
-      f << i << ' ' << (want ? "on" : "off") << ' ' << static_cast<long long>(ackUs) << ' '
-        << (us == -2 ? "failed" : us < 0 ? "missing" : std::to_string(static_cast<long long>(us))) << ' ' << n << ' ' << into
-        << '\n';
-    std::this_thread::sleep_for(std::chrono::milliseconds(a.gapMs));
-  }
-  std::printf("updates=%d\nacked=%zu\nfailed=%zu\nseen=%zu\nmissing=%zu\npolls=%zu\npoll_interval_us=%d\n", a.count,
-              ack.size(), failed, lag.size(), missing, polls, a.pollUs);
-  printStats("answer_ms", stats(lag), 1000.0);
-  printStats("ack_ms", stats(ack), 1000.0);
+  printFollowed(a, "prop_ms", prop, ack, failed, missing, polls);
   return 0;
 }
 
@@ -761,7 +519,10 @@ int runFsync(const Args& a) {
   return 0;
 }
 
-}  // namespace
+}  // namespace cdns::updload
+
+using namespace cdns;
+using namespace cdns::updload;
 
 int main(int argc, char** argv) {
   if (argc < 2) {

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "common/config.h"
+#include "common/daemon_args.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "relay/relay.h"
@@ -85,33 +86,17 @@ int main(int argc, char** argv) {
     std::cout << relay::mintToken(*key, user, static_cast<uint64_t>(time(nullptr)) + ttl) << "\n";
     return 0;
   }
-  std::string configFile, listen, readyFile;
-  bool check = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) {
-        std::cerr << "cdns-relay: " << a << " needs a value\n";
-        exit(2);
-      }
-      return args[++i];
-    };
-    if (a == "-h" || a == "--help") {
-      std::cout << kUsage << relay::kConfigHelp;
-      return 0;
-    } else if (a == "--config") configFile = value();
-    else if (a == "--listen") listen = value();
-    else if (a == "--ready-file") readyFile = value();
-    else if (a == "--check-config") check = true;
-    else {
-      std::cerr << "cdns-relay: unknown option " << a << " (see --help)\n";
-      return 2;
-    }
-  }
-  if (configFile.empty()) {
-    std::cerr << "cdns-relay: --config FILE is required (see --help)\n";
+  auto parsed = parseDaemonArgs(args);
+  if (!parsed) {
+    std::cerr << "cdns-relay: " << parsed.error().message << "\n";
     return 2;
   }
+  if (parsed->help) {
+    std::cout << kUsage << relay::kConfigHelp;
+    return 0;
+  }
+  const std::string &configFile = parsed->configFile, &listen = parsed->listen, &readyFile = parsed->readyFile;
+  bool check = parsed->check;
   // The configuration, with --listen applied, and the token key; throws ConfigError.
   auto load = [&](relay::Config& cfg, std::vector<uint8_t>& key) {
     cfg = relay::loadConfig(configFile);

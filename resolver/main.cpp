@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include "common/config.h"
+#include "common/daemon_args.h"
 #include "common/dns.h"
 #include "common/http_server.h"
 #include "common/log.h"
@@ -330,33 +331,17 @@ bool forwardTcp(Conn* c, const uint8_t* msg, size_t len) {
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
-  std::string configFile, listen, readyFile;
-  bool check = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::cerr << "cdns-resolver: " << a << " needs a value\n";
-        exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
-      return 0;
-    } else if (a == "--config") configFile = value();
-    else if (a == "--listen") listen = value();
-    else if (a == "--ready-file") readyFile = value();
-    else if (a == "--check-config") check = true;
-    else {
-      std::cerr << "cdns-resolver: unknown option " << a << " (see --help)\n";
-      return 2;
-    }
-  }
-  if (configFile.empty()) {
-    std::cerr << "cdns-resolver: --config FILE is required\n";
+  auto args = parseDaemonArgs(std::vector<std::string>(argv + 1, argv + argc));
+  if (!args) {
+    std::cerr << "cdns-resolver: " << args.error().message << "\n";
     return 2;
   }
+  if (args->help) {
+    std::cout << kUsage;
+    return 0;
+  }
+  const std::string &configFile = args->configFile, &listen = args->listen, &readyFile = args->readyFile;
+  bool check = args->check;
   State st;
   gState = &st;
   st.configFile = configFile;

@@ -7,6 +7,8 @@
 namespace cdns::resolver {
 
 bool Plans::better(const Plan& p, uint32_t a, uint32_t b) {
+  // A candidate that still fits beats one that does not (and padding), whatever the scores.
+  if (p.live[a] != p.live[b]) return p.live[a] > p.live[b];
   double va = p.value[a], vb = p.value[b];
   return va > vb || (va == vb && a < b);  // ties: the earlier, as Best::pick does
 }
@@ -17,9 +19,11 @@ void Plans::buildTree(Plan& p) {
   while (p.leaves < n) p.leaves <<= 1;
   p.tree.resize(2 * p.leaves);
   p.value.resize(p.leaves);
+  p.live.resize(p.leaves);
   for (size_t i = 0; i < p.leaves; ++i) {
     p.tree[p.leaves + i] = static_cast<uint32_t>(i);
-    p.value[i] = i < n && p.fits[i] ? p.score[i] : -INFINITY;  // padding: never better than a real leaf
+    p.live[i] = i < n && p.fits[i];  // padding: never better than a real leaf
+    p.value[i] = p.live[i] ? p.score[i] : -INFINITY;
   }
   for (size_t k = p.leaves - 1; k >= 1; --k) {
     uint32_t a = p.tree[2 * k], b = p.tree[2 * k + 1];
@@ -42,7 +46,10 @@ void Plans::refresh(Plan& p, size_t i, const Chain& chain, const Requirements& r
   p.fitting += static_cast<size_t>(fits) - static_cast<size_t>(p.fits[i]);
   p.fits[i] = fits;
   p.score[i] = s;
-  if (i < p.value.size()) p.value[i] = fits ? s : -INFINITY;
+  if (i < p.value.size()) {
+    p.live[i] = fits;
+    p.value[i] = fits ? s : -INFINITY;
+  }
 }
 
 void Plans::build(Plan& p, const Index& index, const std::string& service, const Chain& chain, const Requirements& req,
@@ -100,7 +107,7 @@ Result<Candidate> Plans::decide(const std::shared_ptr<const Index>& indexPtr, co
   // A plan takes about 64 bytes per candidate: at most kBudget bytes of them per zone, so that
   // requests of ever new kinds cannot make the resolver grow without bound.
   size_t limit = std::min(max_, std::max<size_t>(8, kBudget / (64 * std::max<size_t>(index.byId().size(), 1))));
-  if (indexPtr != index_ || held != held_ || req.now != now_ || probeEpoch != probeEpoch_ || plans_.size() >= limit) {
+  if (indexPtr != index_ || held != held_ || req.now != now_ || probeEpoch != probeEpoch_) {
     plans_.clear();
     index_ = indexPtr;
     held_ = held;
@@ -108,20 +115,28 @@ Result<Candidate> Plans::decide(const std::shared_ptr<const Index>& indexPtr, co
     probeEpoch_ = probeEpoch;
   }
   // The kind of request: everything step one may read (not the nonce, the client key or holds).
+  // Each part goes in with its length first: requirement keys and values may hold any bytes
+  // (labels and the EDNS option carry "=", "," and NUL as well), so no separator is safe.
   key_.clear();
+  auto part = [this](std::string_view v) {
+    uint32_t len = static_cast<uint32_t>(v.size());
+    key_.append(reinterpret_cast<const char*>(&len), sizeof len);
+    key_.append(v);
+  };
   uint64_t serial = chain.serial();
   key_.append(reinterpret_cast<const char*>(&serial), sizeof serial);
-  key_ += service;
-  key_ += '\0';
+  part(service);
   for (const auto& [k, v] : req.kv) {
-    key_ += k;
-    key_ += '=';
-    key_ += v;
-    key_ += '\0';
+    part(k);
+    part(v);
   }
-  key_ += '\0';
-  key_ += req.peer;
-  auto [it, fresh] = plans_.try_emplace(key_);
+  part(req.peer);  // after the list: the list's length is known from the parts it has
+  auto it = plans_.find(key_);
+  bool fresh = it == plans_.end();
+  if (fresh) {
+    if (plans_.size() >= limit) plans_.clear();  // only to make room: a hit never clears
+    it = plans_.try_emplace(key_).first;
+  }
   Plan& p = it->second;
   if (fresh) {
     build(p, index, service, chain, req, held);

@@ -47,6 +47,7 @@ class Plans {
     std::vector<int32_t> pos;      // by Center::id: the position in `cands` (-1: none)
     bool repeated = false;         // a center came twice (the log cannot be followed by id)
     std::vector<double> value;     // per leaf: the score when it fits, else -inf
+    std::vector<uint8_t> live;     // per leaf: a candidate that still fits (not padding)
     std::vector<uint32_t> tree;    // tree[1]: the best position; leaves from tree[leaves]
     size_t leaves = 0;
     uint64_t seq = 0;  // Reservations::seq() reflected

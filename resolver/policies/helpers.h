@@ -34,10 +34,11 @@ inline Status checkKeys(const std::string& policy, const nlohmann::json& j, std:
   return {};
 }
 
-/// "weight" (a number >= 0, default 1).
+/// "weight" (a number from 0 to 1e6, default 1: scores stay finite whatever the figures).
 inline Result<double> weightOf(const std::string& policy, const nlohmann::json& j) {
   if (!j.contains("weight")) return 1.0;
-  if (!j["weight"].is_number() || j["weight"].get<double>() < 0) return makeError(policy + ": \"weight\" must be a number >= 0");
+  if (!j["weight"].is_number() || !(j["weight"].get<double>() >= 0 && j["weight"].get<double>() <= 1e6))
+    return makeError(policy + ": \"weight\" must be a number from 0 to 1000000");
   return j["weight"].get<double>();
 }
 

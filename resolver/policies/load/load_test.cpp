@@ -10,7 +10,8 @@ TEST(Load, LeastLoaded) {
       {"least loaded", R"({"policies": [{"name": "load"}]})", {}, "sz1"},
       {"a long queue weighs", R"({"policies": [{"name": "load", "queue_weight": 0.5}]})", {}, "sz1"},
       {"price outweighs load", R"({"policies": [{"name": "load", "weight": 1}, {"name": "price", "weight": 3}]})", {}, "gz1"},
-      {"bad weight", R"({"policies": [{"name": "load", "weight": -1}]})", {}, "config error: /policies/0: load: \"weight\" must be a number >= 0"},
+      {"bad weight", R"({"policies": [{"name": "load", "weight": -1}]})", {}, "config error: /policies/0: load: \"weight\" must be a number from 0 to 1000000"},
+      {"weight too big", R"({"policies": [{"name": "load", "weight": 1e300}]})", {}, "config error: /policies/0: load: \"weight\" must be a number from 0 to 1000000"},
   });
 }
 

@@ -169,3 +169,26 @@ TEST(Requirements, ALaterItemReplacesAnEarlierOneWhole) {
   EXPECT_EQ(r->gpuModelKey, 0u);
   EXPECT_EQ(r->kv.at("gpu"), "9");
 }
+
+TEST(Plans, RequestsThatLookAlikeAreNotConfused) {
+  // {a: "1\0center=c4"} and {a: "1", center: "c4"} are different requests with a plan each (a
+  // found bug: the key joined the parts with separators, and values may hold any byte), as are
+  // {"center=c4": "1"} and {center: "c4=1"}.
+  auto index = zoneOf(8);
+  auto chain = Chain::fromJson(nlohmann::json::parse(R"({"policies": [{"name": "manual"}, {"name": "fits"}, {"name": "load"}]})"),
+                               resolver::testing::registry());
+  ASSERT_TRUE(chain.ok());
+  Plans plans;
+  std::vector<std::vector<std::pair<std::string, std::string>>> kinds = {
+      {{"a", std::string("1\0center=c4", 11)}}, {{"a", "1"}, {"center", "c4"}}, {{"center=c4", "1"}}, {{"center", "c4=1"}}};
+  for (int round = 0; round < 2; ++round)
+    for (const auto& items : kinds) {
+      auto req = Requirements::parse(items);
+      ASSERT_TRUE(req.ok());
+      req->now = resolver::testing::kNow;
+      std::vector<Candidate> cands = index->candidates("infer");
+      EXPECT_EQ(show(plans.decide(index, "infer", **chain, *req, nullptr, 0)), show((*chain)->decide(*req, cands, nullptr)))
+          << items.size() << " items, round " << round;
+    }
+  EXPECT_EQ(plans.stats().built, kinds.size());
+}
