@@ -193,6 +193,96 @@ bool answerRdata(const std::vector<uint8_t>& m, uint16_t type, int* rcode, std::
 }
 
 // A blocking connection to one server, UDP (connected socket) or TCP (length-prefixed).
+// ------------------------------------------------------------------ Conn
+void Conn::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+bool Conn::exchange(const std::vector<uint8_t>& msg, std::vector<uint8_t>& resp, int timeoutMs) {
+  if (fd_ < 0 && !open()) return false;
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+  uint16_t id = dns::get16(msg.data());
+  if (tcp_) {
+    std::vector<uint8_t> out;
+    add16(out, static_cast<uint16_t>(msg.size()));
+    out.insert(out.end(), msg.begin(), msg.end());
+    if (!writeAll(out.data(), out.size())) return fail();
+    while (true) {
+      uint8_t len[2];
+      if (!readAll(len, 2, deadline)) return fail();
+      resp.resize(dns::get16(len));
+      if (!readAll(resp.data(), resp.size(), deadline)) return fail();
+      if (resp.size() >= 12 && dns::get16(resp.data()) == id) return true;
+    }
+  }
+  if (::send(fd_, msg.data(), msg.size(), 0) != static_cast<ssize_t>(msg.size())) return fail();
+  while (true) {
+    if (!readable(deadline)) return false;
+    resp.resize(65535);
+    ssize_t n = ::recv(fd_, resp.data(), resp.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return fail();  // e.g. ECONNREFUSED from an earlier datagram
+    }
+    resp.resize(static_cast<size_t>(n));
+    if (resp.size() >= 12 && dns::get16(resp.data()) == id) return true;  // else: a late answer to a retry
+  }
+}
+
+bool Conn::open() {
+  fd_ = ::socket(AF_INET, (tcp_ ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) return false;
+  if (tcp_) {
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr_), sizeof addr_) != 0) {
+    close();
+    return false;
+  }
+  return true;
+}
+
+bool Conn::fail() {
+  close();
+  return false;
+}
+
+bool Conn::writeAll(const uint8_t* p, size_t n) {
+  while (n) {
+    ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+bool Conn::readable(Clock::time_point deadline) {
+  while (true) {
+    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+    if (left <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    int r = ::poll(&p, 1, left);
+    if (r < 0 && errno == EINTR) continue;
+    return r > 0;
+  }
+}
+
+bool Conn::readAll(uint8_t* p, size_t n, Clock::time_point deadline) {
+  while (n) {
+    if (!readable(deadline)) return false;
+    ssize_t got = ::recv(fd_, p, n, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    p += got;
+    n -= static_cast<size_t>(got);
+  }
+  return true;
+}
+
 Outcome sendUpdate(Conn& conn, const tsig::Key& key, const std::vector<uint8_t>& unsignedMsg, int timeoutMs,
                    int retries) {
   Outcome o;

@@ -3,16 +3,9 @@
 #pragma once
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -48,95 +41,22 @@ std::vector<uint8_t> buildUpdate(uint16_t id, const std::string& zone, const std
 std::vector<uint8_t> buildQuery(uint16_t id, const std::string& owner, uint16_t type);
 tsig::Key loadKey(const Args& a);
 
+/// One connection to a DNS server (UDP or TCP), opened on first use and again after a failure.
 class Conn {
  public:
   Conn(sockaddr_in addr, bool tcp) : addr_(addr), tcp_(tcp) {}
   ~Conn() { close(); }
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  // Sends `msg` and waits for the response with the same ID. false on timeout or I/O error.
-  bool exchange(const std::vector<uint8_t>& msg, std::vector<uint8_t>& resp, int timeoutMs) {
-    if (fd_ < 0 && !open()) return false;
-    auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
-    uint16_t id = dns::get16(msg.data());
-    if (tcp_) {
-      std::vector<uint8_t> out;
-      add16(out, static_cast<uint16_t>(msg.size()));
-      out.insert(out.end(), msg.begin(), msg.end());
-      if (!writeAll(out.data(), out.size())) return fail();
-      while (true) {
-        uint8_t len[2];
-        if (!readAll(len, 2, deadline)) return fail();
-        resp.resize(dns::get16(len));
-        if (!readAll(resp.data(), resp.size(), deadline)) return fail();
-        if (resp.size() >= 12 && dns::get16(resp.data()) == id) return true;
-      }
-    }
-    if (::send(fd_, msg.data(), msg.size(), 0) != static_cast<ssize_t>(msg.size())) return fail();
-    while (true) {
-      int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
-      if (left <= 0) return false;
-      pollfd p{fd_, POLLIN, 0};
-      int r = ::poll(&p, 1, left);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return false;
-      resp.resize(65535);
-      ssize_t n = ::recv(fd_, resp.data(), resp.size(), 0);
-      if (n < 0) {
-        if (errno == EINTR || errno == EAGAIN) continue;
-        return fail();  // e.g. ECONNREFUSED from an earlier datagram
-      }
-      resp.resize(static_cast<size_t>(n));
-      if (resp.size() >= 12 && dns::get16(resp.data()) == id) return true;  // else: a late answer to a retry
-    }
-  }
+  void close();
+  /// Sends `msg` and waits for the response with the same ID. false on timeout or I/O error.
+  bool exchange(const std::vector<uint8_t>& msg, std::vector<uint8_t>& resp, int timeoutMs);
 
  private:
-  bool open() {
-    fd_ = ::socket(AF_INET, (tcp_ ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return false;
-    if (tcp_) {
-      int one = 1;
-      setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
-    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr_), sizeof addr_) != 0) {
-      close();
-      return false;
-    }
-    return true;
-  }
-  bool fail() {
-    close();
-    return false;
-  }
-  bool writeAll(const uint8_t* p, size_t n) {
-    while (n) {
-      ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return false;
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-    return true;
-  }
-  bool readAll(uint8_t* p, size_t n, Clock::time_point deadline) {
-    while (n) {
-      int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
-      if (left <= 0) return false;
-      pollfd pf{fd_, POLLIN, 0};
-      int r = ::poll(&pf, 1, left);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return false;
-      ssize_t got = ::recv(fd_, p, n, 0);
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) return false;
-      p += got;
-      n -= static_cast<size_t>(got);
-    }
-    return true;
-  }
+  bool open();
+  bool fail();
+  bool writeAll(const uint8_t* p, size_t n);
+  /// Waits until the socket has something to read; false at the deadline or on an error.
+  bool readable(Clock::time_point deadline);
+  bool readAll(uint8_t* p, size_t n, Clock::time_point deadline);
   sockaddr_in addr_;
   bool tcp_;
   int fd_ = -1;

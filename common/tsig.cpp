@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 
+#include "common/config.h"
 #include "common/dns.h"
 #include "common/wire.h"
 
@@ -516,6 +517,13 @@ bool parseAlgorithm(std::string_view name, Algorithm& out) {
 
 std::string_view algorithmName(Algorithm a) { return info(a).name; }
 size_t macSize(Algorithm a) { return info(a).size; }
+
+Key keyFromConfig(const ConfigNode& node) {
+  node.checkKnown({"name", "algorithm", "secret"});
+  auto key = parseKeySpec(node.str("algorithm", "hmac-sha256") + ":" + node.str("name") + ":" + node.str("secret"));
+  if (!key) node.fail(key.error().message);
+  return *key;
+}
 
 Result<Key> parseKeySpec(std::string_view spec) {
   spec = trim(spec);

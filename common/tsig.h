@@ -12,6 +12,10 @@
 
 #include "common/result.h"
 
+namespace cdns {
+class ConfigNode;
+}
+
 namespace cdns::tsig {
 
 /// The HMAC algorithms of RFC 8945 §6 (HMAC-MD5 is deliberately not supported).
@@ -36,6 +40,9 @@ struct Key {
 /// defaults to hmac-sha256) and a single BIND key block (`key "name" { algorithm ...; secret
 /// "..."; };`). Errors name the problem ("unknown algorithm 'hmac-md4'", "bad base64 secret").
 Result<Key> parseKeySpec(std::string_view spec);
+/// A key from a configuration object {"name": ..., "algorithm": "hmac-sha256", "secret": base64}
+/// (the algorithm may be left out); throws ConfigError naming the object's path.
+Key keyFromConfig(const ConfigNode& node);
 /// Reads a key file: BIND/tsig-keygen blocks (`key "name" { algorithm hmac-sha256; secret
 /// "base64"; };`), Knot/keymgr YAML (`key:` / `- id: name` / `algorithm:` / `secret:`), or one
 /// "alg:name:secret" spec per line. Errors start with "path:line:".

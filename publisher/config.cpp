@@ -76,11 +76,7 @@ Config loadConfig(const std::string& file) {
       throw ConfigError("/primaries/" + std::to_string(i), a.error().message);
   if (root.has("key") == root.has("key_file")) root.fail("key", "give exactly one of \"key\" and \"key_file\"");
   if (root.has("key")) {
-    auto k = root.child("key");
-    k.checkKnown({"name", "algorithm", "secret"});
-    auto key = tsig::parseKeySpec(k.str("algorithm", "hmac-sha256") + ":" + k.str("name") + ":" + k.str("secret"));
-    if (!key) k.fail(key.error().message);
-    c.key = *key;
+    c.key = tsig::keyFromConfig(root.child("key"));
   } else {
     std::string path = resolve(file, root.str("key_file"));
     auto keys = tsig::parseKeyFile(path);

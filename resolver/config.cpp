@@ -36,13 +36,7 @@ Loaded loadConfig(const std::string& file, const std::string& listenOverride) {
     rc.primaries = z.strings("primaries");
     if (rc.primaries.empty()) z.fail("primaries", "expected at least one address");
     rc.notifyListen = z.str("notify_listen", "");
-    if (z.has("key")) {
-      auto k = z.child("key");
-      k.checkKnown({"name", "algorithm", "secret"});
-      auto key = tsig::parseKeySpec(k.str("algorithm", "hmac-sha256") + ":" + k.str("name") + ":" + k.str("secret"));
-      if (!key) k.fail(key.error().message);
-      rc.key = *key;
-    }
+    if (z.has("key")) rc.key = tsig::keyFromConfig(z.child("key"));
     cfg.replicas.push_back(rc);
   }
   PolicyRegistry reg;

@@ -8,23 +8,18 @@ namespace cdns::resolver {
 
 bool Plans::better(const Plan& p, uint32_t a, uint32_t b) {
   // A candidate that still fits beats one that does not (and padding), whatever the scores.
-  if (p.live[a] != p.live[b]) return p.live[a] > p.live[b];
-  double va = p.value[a], vb = p.value[b];
-  return va > vb || (va == vb && a < b);  // ties: the earlier, as Best::pick does
+  if (p.fits[a] != p.fits[b]) return p.fits[a] > p.fits[b];
+  return p.score[a] > p.score[b] || (p.score[a] == p.score[b] && a < b);  // ties: the earlier, as Best::pick does
 }
 
 void Plans::buildTree(Plan& p) {
   size_t n = p.cands.size();
   p.leaves = 1;
   while (p.leaves < n) p.leaves <<= 1;
+  p.fits.resize(p.leaves, 0);  // padding leaves never fit
+  p.score.resize(p.leaves, -INFINITY);
   p.tree.resize(2 * p.leaves);
-  p.value.resize(p.leaves);
-  p.live.resize(p.leaves);
-  for (size_t i = 0; i < p.leaves; ++i) {
-    p.tree[p.leaves + i] = static_cast<uint32_t>(i);
-    p.live[i] = i < n && p.fits[i];  // padding: never better than a real leaf
-    p.value[i] = p.live[i] ? p.score[i] : -INFINITY;
-  }
+  for (size_t i = 0; i < p.leaves; ++i) p.tree[p.leaves + i] = static_cast<uint32_t>(i);
   for (size_t k = p.leaves - 1; k >= 1; --k) {
     uint32_t a = p.tree[2 * k], b = p.tree[2 * k + 1];
     p.tree[k] = better(p, b, a) ? b : a;
@@ -46,10 +41,6 @@ void Plans::refresh(Plan& p, size_t i, const Chain& chain, const Requirements& r
   p.fitting += static_cast<size_t>(fits) - static_cast<size_t>(p.fits[i]);
   p.fits[i] = fits;
   p.score[i] = s;
-  if (i < p.value.size()) {
-    p.live[i] = fits;
-    p.value[i] = fits ? s : -INFINITY;
-  }
 }
 
 void Plans::build(Plan& p, const Index& index, const std::string& service, const Chain& chain, const Requirements& req,
@@ -104,9 +95,6 @@ Result<Candidate> Plans::decide(const std::shared_ptr<const Index>& indexPtr, co
     return chain.decide(req, cands, nullptr);
   }
   // A plan holds for one index version, one second, one set of probe results.
-  // A plan takes about 64 bytes per candidate: at most kBudget bytes of them per zone, so that
-  // requests of ever new kinds cannot make the resolver grow without bound.
-  size_t limit = std::min(max_, std::max<size_t>(8, kBudget / (64 * std::max<size_t>(index.byId().size(), 1))));
   if (indexPtr != index_ || held != held_ || req.now != now_ || probeEpoch != probeEpoch_) {
     plans_.clear();
     index_ = indexPtr;
@@ -134,7 +122,11 @@ Result<Candidate> Plans::decide(const std::shared_ptr<const Index>& indexPtr, co
   auto it = plans_.find(key_);
   bool fresh = it == plans_.end();
   if (fresh) {
-    if (plans_.size() >= limit) plans_.clear();  // only to make room: a hit never clears
+    // A plan takes about 64 bytes per candidate: at most kBudget bytes of them per zone, so that
+    // requests of ever new kinds cannot make the resolver grow without bound. Only to make room:
+    // a hit never clears.
+    size_t limit = std::min(max_, std::max<size_t>(8, kBudget / (64 * std::max<size_t>(index.byId().size(), 1))));
+    if (plans_.size() >= limit) plans_.clear();
     it = plans_.try_emplace(key_).first;
   }
   Plan& p = it->second;

@@ -41,13 +41,11 @@ class Plans {
   struct Plan {
     Chain::Evaluation eval;
     std::vector<Candidate> cands;  // the candidates left after step one, with their scores then
-    std::vector<double> score;     // each one's score after its holds
-    std::vector<uint8_t> fits;     // whether it still fits after its holds
+    std::vector<double> score;     // each one's score after its holds (per leaf: padding -inf)
+    std::vector<uint8_t> fits;     // whether it still fits after its holds (per leaf: padding 0)
     size_t fitting = 0;            // how many do
     std::vector<int32_t> pos;      // by Center::id: the position in `cands` (-1: none)
     bool repeated = false;         // a center came twice (the log cannot be followed by id)
-    std::vector<double> value;     // per leaf: the score when it fits, else -inf
-    std::vector<uint8_t> live;     // per leaf: a candidate that still fits (not padding)
     std::vector<uint32_t> tree;    // tree[1]: the best position; leaves from tree[leaves]
     size_t leaves = 0;
     uint64_t seq = 0;  // Reservations::seq() reflected
